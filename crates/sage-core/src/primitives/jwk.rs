@@ -1,0 +1,1 @@
+//! JWK import and export (in progress).

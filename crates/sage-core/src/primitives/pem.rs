@@ -1,0 +1,1 @@
+//! PEM import and export (in progress).
