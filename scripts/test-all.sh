@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The whole SAGE test suite: formatting, lints, unit/integration/property
+# tests, the golden-vector runner, and the fuzz targets (built, then run for a
+# short bounded time each). `.ci/run` calls exactly this script.
+#
+# Environment:
+#   CARGO_TARGET_DIR   build directory (default: ~/.cache/sage-target, outside
+#                      the clone so later runs on the same machine reuse it)
+#   SAGE_FUZZ_SECONDS  seconds per fuzz target (default 20; 0 skips the runs
+#                      but still builds the targets)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/sage-target}
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+fuzz_seconds=${SAGE_FUZZ_SECONDS:-20}
+
+step() { printf '\n==> %s\n' "$*"; }
+started=$(date +%s)
+
+step "vendored vectors are intact"
+(cd vectors/sage-spec && sha256sum --check --quiet SHA256SUMS)
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "sage-core stays sans-IO (no tokio, hyper, reqwest, sqlx, getrandom in its normal dependencies)"
+if cargo tree -p sage-core -e normal --prefix none --locked | grep -E '^(tokio|hyper|reqwest|sqlx|getrandom) ' ; then
+    echo "sage-core must not depend on I/O crates or a global RNG" >&2
+    exit 1
+fi
+
+step "cargo test (unit, integration, property, doc tests; benches run once as tests)"
+cargo test --workspace --all-targets --locked
+cargo test --workspace --doc --locked
+
+step "golden vectors through the CLI"
+cargo run --quiet --locked -p sage-cli -- vectors run vectors/sage-spec
+
+step "fuzz targets (cargo-fuzz)"
+scripts/fuzz.sh "$fuzz_seconds"
+
+printf '\nall checks passed in %ss\n' "$(( $(date +%s) - started ))"
