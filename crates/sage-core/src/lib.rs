@@ -1,7 +1,7 @@
 //! # sage-core: the SAGE protocol, sans-IO
 //!
 //! This crate is the protocol layer of SAGE (Secure Agent Guarantee Engine),
-//! wire-compatible with sage-spec `1.0.0-draft.1` (the "[L]" profile, which is
+//! wire-compatible with sage-spec `1.0.0-draft.1` (the "\[L\]" profile, which is
 //! what the deployed Go core speaks). See `docs/PROTOCOL-NOTES.md` for every
 //! place where this crate follows the Go core rather than the spec text.
 //!
@@ -28,7 +28,7 @@
 //! | [`transport`] | §12 | WireMessage / WireResponse envelopes |
 //!
 //! Every wire label lives in [`version::Labels`], selected by
-//! [`version::ProtocolVersion`], so a 0.10.0 profile can sit beside [L].
+//! [`version::ProtocolVersion`], so a 0.10.0 profile can sit beside \[L\].
 #![warn(missing_docs)]
 
 pub mod card;

@@ -3,7 +3,7 @@
 //! Every domain-separation label, protocol string and suite name that
 //! crosses the wire is read from a [`Labels`] table, never written inline at
 //! a call site. Today there is one profile, [`ProtocolVersion::V1Draft1`]
-//! (sage-spec `1.0.0-draft.1`, the [L] layer of PROTOCOL.md). The 0.10.0
+//! (sage-spec `1.0.0-draft.1`, the \[L\] layer of PROTOCOL.md). The 0.10.0
 //! profile reuses none of these labels (PROTOCOL.md §13.3), so it will be a
 //! second `Labels` value beside this one, selected by a new variant.
 
@@ -79,6 +79,12 @@ pub struct Labels {
     pub hpke_generic_error: &'static str,
     /// The only other failure text a responder may send.
     pub hpke_suite_error: &'static str,
+    /// `role` of the transport message that carries the init payload (Go core).
+    pub hpke_init_role: &'static str,
+    /// `metadata` key of the optional anti-DoS cookie on the init message.
+    pub hpke_cookie_key: &'static str,
+    /// Prefix of the session key id the responder issues (`kid-<uuid>`).
+    pub hpke_kid_prefix: &'static str,
     // §7.1 session labels.
     /// Session seed/id label after the HPKE handshake.
     pub session_label_hpke_e2e: &'static str,
@@ -101,9 +107,32 @@ pub struct Labels {
     // §8.5 proof of possession.
     /// PoP challenge prefix.
     pub pop_prefix: &'static str,
+    // §11 A2A agent card vocabulary.
+    /// `@context` of the agent card, in order.
+    pub card_context: &'static [&'static str],
+    /// `type` of the agent card, in order.
+    pub card_types: &'static [&'static str],
+    /// `publicKey[].type` of an Ed25519 key.
+    pub card_key_ed25519: &'static str,
+    /// `publicKey[].type` of a secp256k1 key.
+    pub card_key_secp256k1: &'static str,
+    /// `publicKey[].type` of an X25519 key.
+    pub card_key_x25519: &'static str,
+    /// Fragment prefix of `publicKey[].id` (`<DID>#key-<n>`).
+    pub card_key_fragment_prefix: &'static str,
+    /// `service[].type` of the record's endpoint.
+    pub card_service_type: &'static str,
+    /// `capabilities` of a card whose record names none (Go core default).
+    pub card_default_capabilities: &'static [&'static str],
+    /// `proof.type` of an Ed25519 card proof.
+    pub card_proof_ed25519: &'static str,
+    /// `proof.type` of a secp256k1 card proof.
+    pub card_proof_secp256k1: &'static str,
+    /// `proof.proofPurpose` of a card proof.
+    pub card_proof_purpose: &'static str,
 }
 
-/// The [L] profile's labels.
+/// The \[L\] profile's labels.
 pub static V1_DRAFT1: Labels = Labels {
     hpke_suite: "hpke-base+x25519+hkdf-sha256",
     hpke_combiner: "e2e-x25519-hkdf-v1",
@@ -121,6 +150,9 @@ pub static V1_DRAFT1: Labels = Labels {
     hpke_envelope_version: "v1",
     hpke_generic_error: "authentication failed",
     hpke_suite_error: "suite not allowed",
+    hpke_init_role: "user",
+    hpke_cookie_key: "cookie",
+    hpke_kid_prefix: "kid-",
     session_label_hpke_e2e: "sage/hpke+e2e v1",
     session_label_hpke: "sage/hpke v1",
     session_label_legacy: "a2a/handshake v1",
@@ -131,6 +163,21 @@ pub static V1_DRAFT1: Labels = Labels {
     dir_s2c: "s2c",
     dir_single: "single",
     pop_prefix: "SAGE-PoP:",
+    card_context: &[
+        "https://www.w3.org/ns/did/v1",
+        "https://w3id.org/security/suites/ed25519-2020/v1",
+        "https://w3id.org/security/suites/secp256k1-2019/v1",
+    ],
+    card_types: &["Agent", "AIAgent"],
+    card_key_ed25519: "Ed25519VerificationKey2020",
+    card_key_secp256k1: "EcdsaSecp256k1VerificationKey2019",
+    card_key_x25519: "X25519KeyAgreementKey2019",
+    card_key_fragment_prefix: "key-",
+    card_service_type: "MessageService",
+    card_default_capabilities: &["message-signing", "message-verification"],
+    card_proof_ed25519: "Ed25519Signature2020",
+    card_proof_secp256k1: "EcdsaSecp256k1Signature2019",
+    card_proof_purpose: "assertionMethod",
 };
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The two hash functions of the [L] profile.
+//! The two hash functions of the \[L\] profile.
 
 use sha2::Digest as _;
 

@@ -5,7 +5,7 @@
 //! [`X25519Secret`], and names keys with [`key_id`] / [`ethereum_address`].
 //!
 //! Invariants:
-//! - one signing convention per key type on every [L] path (§3.2):
+//! - one signing convention per key type on every \[L\] path (§3.2):
 //!   Ed25519 pure; secp256k1 over Keccak-256 with RFC 6979, low-S and the
 //!   65-byte `r‖s‖v` form; P-256 over SHA-256, low-S, raw `r‖s`;
 //! - verifiers accept what §3.2 says they MUST (and SHOULD) accept, and
@@ -14,7 +14,7 @@
 //!   output shows it;
 //! - an all-zero X25519 output is an error, never a key.
 //!
-//! The one exception to the convention, the [L] proof of possession over
+//! The one exception to the convention, the \[L\] proof of possession over
 //! SHA-256 (§8.5), lives in [`crate::did`] and uses the prehash entry
 //! points [`SigningKey::sign_prehashed_sha256_pop`] and
 //! [`VerifyingKey::verify_prehashed_sha256_pop`].

@@ -1,4 +1,4 @@
-//! Signing keys and the [L] signing convention (PROTOCOL.md §3.2).
+//! Signing keys and the \[L\] signing convention (PROTOCOL.md §3.2).
 
 use core::fmt;
 
@@ -107,7 +107,7 @@ impl SigningKey {
         }
     }
 
-    /// Signs `message` with the [L] convention of the key type (§3.2):
+    /// Signs `message` with the \[L\] convention of the key type (§3.2):
     /// - Ed25519: pure, over the message, 64 bytes;
     /// - secp256k1: ECDSA over Keccak-256(message), RFC 6979 nonce, low-S,
     ///   65 bytes `r‖s‖v` with `v ∈ {0, 1}` (verifies with `ecrecover`);
@@ -125,10 +125,10 @@ impl SigningKey {
         }
     }
 
-    /// The [L] proof-of-possession signature over a SHA-256 digest (§8.5):
+    /// The \[L\] proof-of-possession signature over a SHA-256 digest (§8.5):
     /// Ed25519 signs the 32 digest bytes as its message; secp256k1 signs the
     /// digest itself with RFC 6979 (the O-1 exception: SHA-256, not Keccak)
-    /// as `r‖s‖v`; P-256 (not defined by [L]) signs the digest as prehash.
+    /// as `r‖s‖v`; P-256 (not defined by \[L\]) signs the digest as prehash.
     /// Use only for the PoP challenge digest: this is not a general oracle.
     pub fn sign_prehashed_sha256_pop(&self, digest: &[u8; 32]) -> Vec<u8> {
         match self {

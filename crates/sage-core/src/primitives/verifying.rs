@@ -1,6 +1,6 @@
 //! Public keys and verification (PROTOCOL.md §3.1, §3.2).
 //!
-//! What each verifier accepts ([L]):
+//! What each verifier accepts (\[L\]):
 //! - Ed25519: 64 bytes; RFC 8032 verification as the Go core does it
 //!   (`verify`, not the stricter 0.10.0 rules);
 //! - secp256k1: 65 bytes `r‖s‖v` (v ignored for verification, but it must be
@@ -140,7 +140,7 @@ impl VerifyingKey {
         }
     }
 
-    /// Verifies `signature` over `message` with the [L] convention of the key
+    /// Verifies `signature` over `message` with the \[L\] convention of the key
     /// type, accepting every encoding §3.2 allows.
     ///
     /// # Errors
@@ -167,10 +167,10 @@ impl VerifyingKey {
         }
     }
 
-    /// Verifies an [L] proof-of-possession signature over a SHA-256 digest
+    /// Verifies an \[L\] proof-of-possession signature over a SHA-256 digest
     /// (§8.5; the counterpart of
     /// [`super::SigningKey::sign_prehashed_sha256_pop`]). High-S is
-    /// normalised as everywhere else in [L] (PROTOCOL.md §18.9).
+    /// normalised as everywhere else in \[L\] (PROTOCOL.md §18.9).
     ///
     /// # Errors
     /// As [`VerifyingKey::verify`].
