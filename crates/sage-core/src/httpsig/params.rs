@@ -1,0 +1,223 @@
+//! Signature parameters: the ones a signer emits and the ones a verifier
+//! receives in a `Signature-Input` member (PROTOCOL.md §5.1).
+//!
+//! Layer: RFC 9421, beside components. The signer writes `keyid`, `alg`,
+//! `created`, `expires`, `nonce`, `tag` in that order, leaving out empty
+//! ones. The verifier reads those six, type-checks them, accepts and
+//! ignores any other parameter, and keeps the member value text exactly as
+//! received: that text, never a re-serialisation, is the
+//! `"@signature-params"` line of the base (the draft.2 correction; vector
+//! `request-tag-ed25519`).
+//!
+//! This profile requires `keyid` (replay scope and sender DID) and
+//! `created` (freshness). `tag` has no meaning here (open item O-4).
+//!
+//! Duplicate parameters: RFC 8941 keeps the last value. The raw text, with
+//! both, is what the signature covers, so the signer vouched for it.
+
+use sfv::{BareItem, ItemSerializer, KeyRef, ListEntry, StringRef};
+
+use super::component::ComponentId;
+use super::error::{HttpSigError, Malformed};
+use crate::time::Timestamp;
+
+/// The label a signer uses unless told otherwise (§5.1).
+pub const DEFAULT_LABEL: &str = "sig1";
+
+/// Parameter names, in the order the signer emits them.
+const KEYID: &str = "keyid";
+const ALG: &str = "alg";
+const CREATED: &str = "created";
+const EXPIRES: &str = "expires";
+const NONCE: &str = "nonce";
+const TAG: &str = "tag";
+
+/// What a signer puts in its `Signature-Input` member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureParams {
+    /// The dictionary label (default [`DEFAULT_LABEL`]).
+    pub label: String,
+    /// The covered components, in base order.
+    pub covered: Vec<ComponentId>,
+    /// The key identifier: the signer's DID, optionally `#fragment` (§5.3).
+    /// Left out when empty.
+    pub keyid: String,
+    /// The RFC 9421 algorithm name (§3.3); must match the signing key.
+    /// Left out when `None` or empty.
+    pub alg: Option<String>,
+    /// Creation time; written as whole Unix seconds.
+    pub created: Timestamp,
+    /// Expiry time; written as whole Unix seconds. The Go signer never
+    /// emits it.
+    pub expires: Option<Timestamp>,
+    /// A replay nonce (the Go gateway uses a UUID). Left out when `None`
+    /// or empty.
+    pub nonce: Option<String>,
+    /// An application tag; no meaning in this profile (O-4). Left out when
+    /// `None` or empty.
+    pub tag: Option<String>,
+}
+
+impl SignatureParams {
+    /// Parameters with label `sig1`, the given components, key id and
+    /// creation time, and nothing else.
+    pub fn new(covered: Vec<ComponentId>, keyid: impl Into<String>, created: Timestamp) -> Self {
+        Self {
+            label: DEFAULT_LABEL.to_owned(),
+            covered,
+            keyid: keyid.into(),
+            alg: None,
+            created,
+            expires: None,
+            nonce: None,
+            tag: None,
+        }
+    }
+
+    /// The member value: `(<components>);keyid="…";alg="…";created=…[;expires=…];nonce="…"[;tag="…"]`.
+    ///
+    /// # Errors
+    /// [`HttpSigError::Malformed`] ([`Malformed::SignerInput`]) when the
+    /// label is not an RFC 8941 key, a string parameter is not an RFC 8941
+    /// string, a time is negative, or a component is covered twice.
+    pub(crate) fn member_value(&self) -> Result<String, HttpSigError> {
+        if KeyRef::from_str(&self.label).is_err() {
+            return Err(Malformed::SignerInput("label").into());
+        }
+        for (i, c) in self.covered.iter().enumerate() {
+            if self.covered.iter().skip(i + 1).any(|d| d == c) {
+                return Err(Malformed::DuplicateComponent.into());
+            }
+        }
+        let items: Vec<&str> = self.covered.iter().map(ComponentId::as_str).collect();
+        let mut out = format!("({})", items.join(" "));
+        push_string_param(&mut out, KEYID, Some(&self.keyid))?;
+        push_string_param(&mut out, ALG, self.alg.as_deref())?;
+        push_integer_param(&mut out, CREATED, Some(self.created))?;
+        push_integer_param(&mut out, EXPIRES, self.expires)?;
+        push_string_param(&mut out, NONCE, self.nonce.as_deref())?;
+        push_string_param(&mut out, TAG, self.tag.as_deref())?;
+        Ok(out)
+    }
+}
+
+fn push_string_param(
+    out: &mut String,
+    name: &'static str,
+    value: Option<&str>,
+) -> Result<(), HttpSigError> {
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
+        return Ok(());
+    };
+    let string = StringRef::from_str(value).map_err(|_| Malformed::SignerInput(name))?;
+    out.push(';');
+    out.push_str(name);
+    out.push('=');
+    out.push_str(&ItemSerializer::new().bare_item(string).finish());
+    Ok(())
+}
+
+fn push_integer_param(
+    out: &mut String,
+    name: &'static str,
+    value: Option<Timestamp>,
+) -> Result<(), HttpSigError> {
+    let Some(value) = value else {
+        return Ok(());
+    };
+    let secs = value.unix_seconds();
+    let integer = sfv::Integer::try_from(secs)
+        .ok()
+        .filter(|_| secs >= 0)
+        .ok_or(Malformed::SignerInput(name))?;
+    out.push(';');
+    out.push_str(name);
+    out.push('=');
+    out.push_str(&ItemSerializer::new().bare_item(integer).finish());
+    Ok(())
+}
+
+/// The parameters of one received `Signature-Input` member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReceivedParams {
+    pub(crate) label: String,
+    /// The member value exactly as received.
+    pub(crate) raw_value: String,
+    pub(crate) covered: Vec<ComponentId>,
+    pub(crate) keyid: String,
+    pub(crate) alg: Option<String>,
+    pub(crate) created: Timestamp,
+    pub(crate) expires: Option<Timestamp>,
+    pub(crate) nonce: Option<String>,
+    pub(crate) tag: Option<String>,
+}
+
+impl ReceivedParams {
+    /// Reads a member; `raw_value` is its text after `label=`.
+    pub(crate) fn from_member(
+        label: &str,
+        raw_value: &str,
+        entry: &ListEntry,
+    ) -> Result<Self, HttpSigError> {
+        let ListEntry::InnerList(list) = entry else {
+            return Err(Malformed::SignatureInput.into());
+        };
+        let mut covered: Vec<ComponentId> = Vec::with_capacity(list.items.len());
+        for item in &list.items {
+            let id = ComponentId::from_item(item)?;
+            if covered.contains(&id) {
+                return Err(Malformed::DuplicateComponent.into());
+            }
+            covered.push(id);
+        }
+        let mut keyid = None;
+        let mut alg = None;
+        let mut created = None;
+        let mut expires = None;
+        let mut nonce = None;
+        let mut tag = None;
+        for (key, value) in &list.params {
+            match key.as_str() {
+                KEYID => keyid = Some(string_param(KEYID, value)?),
+                ALG => alg = Some(string_param(ALG, value)?),
+                CREATED => created = Some(time_param(CREATED, value)?),
+                EXPIRES => expires = Some(time_param(EXPIRES, value)?),
+                NONCE => nonce = Some(string_param(NONCE, value)?),
+                TAG => tag = Some(string_param(TAG, value)?),
+                // Unknown parameters stay in `raw_value` and mean nothing.
+                _ => {}
+            }
+        }
+        Ok(Self {
+            label: label.to_owned(),
+            raw_value: raw_value.to_owned(),
+            covered,
+            keyid: keyid.ok_or(Malformed::MissingParameter(KEYID))?,
+            alg,
+            created: created.ok_or(Malformed::MissingParameter(CREATED))?,
+            expires,
+            nonce,
+            tag,
+        })
+    }
+}
+
+fn string_param(name: &'static str, value: &BareItem) -> Result<String, HttpSigError> {
+    match value {
+        BareItem::String(s) => Ok(s.as_str().to_owned()),
+        _ => Err(Malformed::Parameter(name).into()),
+    }
+}
+
+fn time_param(name: &'static str, value: &BareItem) -> Result<Timestamp, HttpSigError> {
+    match value {
+        BareItem::Integer(i) => {
+            let secs = i64::from(*i);
+            if secs < 0 {
+                return Err(Malformed::Parameter(name).into());
+            }
+            Ok(Timestamp::from_unix_seconds(secs))
+        }
+        _ => Err(Malformed::Parameter(name).into()),
+    }
+}
