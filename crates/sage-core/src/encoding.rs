@@ -81,7 +81,9 @@ pub fn b64url_encode(bytes: &[u8]) -> String {
 /// # Errors
 /// [`DecodeError::Base64Url`] on padding, the standard alphabet or bad input.
 pub fn b64url_decode(s: &str) -> Result<Vec<u8>, DecodeError> {
-    URL_SAFE_NO_PAD.decode(s).map_err(|_| DecodeError::Base64Url)
+    URL_SAFE_NO_PAD
+        .decode(s)
+        .map_err(|_| DecodeError::Base64Url)
 }
 
 /// Decodes unpadded base64url into exactly `N` bytes.
@@ -137,7 +139,10 @@ mod tests {
     fn array_decode_checks_length() {
         assert_eq!(
             b64url_decode_array::<3>("AAE"),
-            Err(DecodeError::Length { expected: 3, found: 2 })
+            Err(DecodeError::Length {
+                expected: 3,
+                found: 2
+            })
         );
     }
 }

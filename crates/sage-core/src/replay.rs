@@ -150,17 +150,38 @@ mod tests {
     #[test]
     fn second_use_in_scope_is_a_replay_until_expiry() {
         let mut s = MemoryReplayStore::new();
-        assert_eq!(s.check_and_store("k", "n", t(0), t(10)), Ok(ReplayVerdict::Fresh));
-        assert_eq!(s.check_and_store("k", "n", t(5), t(15)), Ok(ReplayVerdict::Replayed));
-        assert_eq!(s.check_and_store("other", "n", t(5), t(15)), Ok(ReplayVerdict::Fresh));
-        assert_eq!(s.check_and_store("k", "n", t(10), t(20)), Ok(ReplayVerdict::Fresh));
+        assert_eq!(
+            s.check_and_store("k", "n", t(0), t(10)),
+            Ok(ReplayVerdict::Fresh)
+        );
+        assert_eq!(
+            s.check_and_store("k", "n", t(5), t(15)),
+            Ok(ReplayVerdict::Replayed)
+        );
+        assert_eq!(
+            s.check_and_store("other", "n", t(5), t(15)),
+            Ok(ReplayVerdict::Fresh)
+        );
+        assert_eq!(
+            s.check_and_store("k", "n", t(10), t(20)),
+            Ok(ReplayVerdict::Fresh)
+        );
     }
 
     #[test]
     fn full_store_fails_closed() {
         let mut s = MemoryReplayStore::with_capacity(1);
-        assert_eq!(s.check_and_store("k", "a", t(0), t(10)), Ok(ReplayVerdict::Fresh));
-        assert_eq!(s.check_and_store("k", "b", t(1), t(10)), Err(ReplayStoreUnavailable));
-        assert_eq!(s.check_and_store("k", "b", t(10), t(20)), Ok(ReplayVerdict::Fresh));
+        assert_eq!(
+            s.check_and_store("k", "a", t(0), t(10)),
+            Ok(ReplayVerdict::Fresh)
+        );
+        assert_eq!(
+            s.check_and_store("k", "b", t(1), t(10)),
+            Err(ReplayStoreUnavailable)
+        );
+        assert_eq!(
+            s.check_and_store("k", "b", t(10), t(20)),
+            Ok(ReplayVerdict::Fresh)
+        );
     }
 }

@@ -111,7 +111,12 @@ impl Timestamp {
         }
         let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
         let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-        if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60
+        if !(1..=12).contains(&mo)
+            || d < 1
+            || d > days_in_month(y, mo)
+            || h > 23
+            || mi > 59
+            || se > 60
         {
             return Err(TimestampParseError);
         }
@@ -188,7 +193,15 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 #[cfg(test)]
@@ -197,9 +210,18 @@ mod tests {
 
     #[test]
     fn formats_like_go_rfc3339nano() {
-        assert_eq!(Timestamp::from_unix_seconds(1_788_609_600).to_rfc3339(), "2026-09-05T12:00:00Z");
-        assert_eq!(Timestamp::new(1_788_609_600, 500_000_000).to_rfc3339(), "2026-09-05T12:00:00.5Z");
-        assert_eq!(Timestamp::new(0, 1).to_rfc3339(), "1970-01-01T00:00:00.000000001Z");
+        assert_eq!(
+            Timestamp::from_unix_seconds(1_788_609_600).to_rfc3339(),
+            "2026-09-05T12:00:00Z"
+        );
+        assert_eq!(
+            Timestamp::new(1_788_609_600, 500_000_000).to_rfc3339(),
+            "2026-09-05T12:00:00.5Z"
+        );
+        assert_eq!(
+            Timestamp::new(0, 1).to_rfc3339(),
+            "1970-01-01T00:00:00.000000001Z"
+        );
     }
 
     #[test]
@@ -213,7 +235,14 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for s in ["", "2026-09-01 12:00:00Z", "2026-02-30T00:00:00Z", "2026-09-01T12:00:00", "2026-09-01T12:00:00.Z", "2026-09-01T12:00:00Zjunk"] {
+        for s in [
+            "",
+            "2026-09-01 12:00:00Z",
+            "2026-02-30T00:00:00Z",
+            "2026-09-01T12:00:00",
+            "2026-09-01T12:00:00.Z",
+            "2026-09-01T12:00:00Zjunk",
+        ] {
             assert_eq!(Timestamp::parse_rfc3339(s), Err(TimestampParseError), "{s}");
         }
     }

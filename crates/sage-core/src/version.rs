@@ -187,7 +187,10 @@ mod tests {
     #[test]
     fn spec_version_round_trips() {
         let v = ProtocolVersion::default();
-        assert_eq!(ProtocolVersion::from_spec_version(v.spec_version()), Some(v));
+        assert_eq!(
+            ProtocolVersion::from_spec_version(v.spec_version()),
+            Some(v)
+        );
         assert_eq!(ProtocolVersion::from_spec_version("0.10.0"), None);
     }
 }

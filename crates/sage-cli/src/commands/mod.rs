@@ -1,0 +1,10 @@
+//! One module per command group; each command takes its parsed arguments
+//! and returns an [`Output`](crate::output::Output) or a
+//! [`CliError`](crate::error::CliError).
+
+pub(crate) mod did;
+pub(crate) mod http;
+pub(crate) mod jcs;
+pub(crate) mod keys;
+pub(crate) mod raw;
+pub(crate) mod vectors;

@@ -1,0 +1,199 @@
+//! Why a command failed, and the one mapping from cause to exit code.
+//!
+//! Messages name what was wrong (file, field, reason) and never include
+//! key material: key-file errors carry only the parser's verdict, never
+//! the text that was read.
+
+use core::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use sage_core::did::DidError;
+use sage_core::jcs::JcsError;
+use sage_core::primitives::jwk::JwkError;
+use sage_core::primitives::pem::PemError;
+use sage_core::primitives::{KeyError, SignatureError};
+use sage_vectors::RunnerError;
+
+/// Exit status: success.
+pub(crate) const EXIT_OK: u8 = 0;
+/// Exit status: a signature, digest, vector or freshness check failed.
+pub(crate) const EXIT_VERIFICATION_FAILED: u8 = 1;
+/// Exit status: arguments, key file, JSON, HTTP message or DID is malformed.
+pub(crate) const EXIT_INVALID_INPUT: u8 = 2;
+/// Exit status: a file could not be read or written.
+pub(crate) const EXIT_IO: u8 = 3;
+
+/// What an I/O error was doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IoAction {
+    Read,
+    Write,
+    Create,
+}
+
+impl fmt::Display for IoAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Read => "cannot read",
+            Self::Write => "cannot write",
+            Self::Create => "cannot create",
+        })
+    }
+}
+
+/// Why a key file was refused.
+#[derive(Debug)]
+pub(crate) enum KeyFileProblem {
+    /// Neither a PEM document nor a JSON object.
+    UnknownFormat,
+    /// Not UTF-8 text.
+    NotText,
+    Jwk(JwkError),
+    Pem(PemError),
+    /// The key cannot do what the command needs (e.g. an X25519 key to sign).
+    Unusable(KeyError),
+    /// A public key where the command needs the private key.
+    NotPrivate,
+}
+
+impl fmt::Display for KeyFileProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnknownFormat => f.write_str("not a JWK (JSON object) or PEM document"),
+            Self::NotText => f.write_str("not UTF-8 text"),
+            Self::Jwk(e) => write!(f, "{e}"),
+            Self::Pem(e) => write!(f, "{e}"),
+            Self::Unusable(e) => write!(f, "{e}"),
+            Self::NotPrivate => {
+                f.write_str("holds a public key; this command needs the private key")
+            }
+        }
+    }
+}
+
+/// A command failure. [`CliError::exit_code`] is the only place where a
+/// cause becomes an exit status.
+#[derive(Debug)]
+pub(crate) enum CliError {
+    /// A file could not be read, created or written.
+    Io {
+        path: PathBuf,
+        action: IoAction,
+        source: io::Error,
+    },
+    /// The output file exists and `--force` was not given.
+    WouldOverwrite { path: PathBuf },
+    /// A command-line argument is unusable.
+    BadArgument {
+        argument: &'static str,
+        reason: String,
+    },
+    /// A key file is malformed or unusable for the command.
+    BadKeyFile {
+        path: PathBuf,
+        problem: KeyFileProblem,
+    },
+    /// JSON refused by the strict parser.
+    BadJson { source: String, error: JcsError },
+    /// A raw HTTP message that does not parse or cannot be signed.
+    BadHttpMessage { source: String, reason: String },
+    /// A DID that does not parse.
+    BadDid { did: String, error: DidError },
+    /// A vector directory that cannot be run.
+    BadVectors(RunnerError),
+    /// A raw signature that does not verify.
+    BadSignature(SignatureError),
+    /// An HTTP message signature that does not verify, with its §13.6
+    /// diagnostic code.
+    HttpVerification { code: &'static str, reason: String },
+    /// Vectors ran and some failed (each is already printed).
+    VectorsFailed { failed: usize },
+}
+
+impl CliError {
+    /// The process exit status of this failure.
+    pub(crate) fn exit_code(&self) -> u8 {
+        match self {
+            Self::BadSignature(_) | Self::HttpVerification { .. } | Self::VectorsFailed { .. } => {
+                EXIT_VERIFICATION_FAILED
+            }
+            Self::BadArgument { .. }
+            | Self::BadKeyFile { .. }
+            | Self::BadJson { .. }
+            | Self::BadHttpMessage { .. }
+            | Self::BadDid { .. } => EXIT_INVALID_INPUT,
+            Self::BadVectors(RunnerError::Io { .. }) => EXIT_IO,
+            Self::BadVectors(_) => EXIT_INVALID_INPUT,
+            Self::Io { .. } | Self::WouldOverwrite { .. } => EXIT_IO,
+        }
+    }
+
+    /// The §13.6 diagnostic code, for failures that have one.
+    pub(crate) fn diagnostic_code(&self) -> Option<&'static str> {
+        match self {
+            Self::HttpVerification { code, .. } => Some(code),
+            Self::BadSignature(_) => Some("sig.bad"),
+            Self::BadDid { error, .. } => Some(error.code()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn io(path: &Path, action: IoAction) -> impl FnOnce(io::Error) -> Self + '_ {
+        move |source| Self::Io {
+            path: path.to_path_buf(),
+            action,
+            source,
+        }
+    }
+
+    pub(crate) fn key_file(path: &Path, problem: KeyFileProblem) -> Self {
+        Self::BadKeyFile {
+            path: path.to_path_buf(),
+            problem,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io {
+                path,
+                action,
+                source,
+            } => write!(f, "{action} {}: {source}", path.display()),
+            Self::WouldOverwrite { path } => write!(
+                f,
+                "{} exists; refusing to overwrite it (use --force)",
+                path.display()
+            ),
+            Self::BadArgument { argument, reason } => write!(f, "{argument}: {reason}"),
+            Self::BadKeyFile { path, problem } => {
+                write!(f, "key file {}: {problem}", path.display())
+            }
+            Self::BadJson { source, error } => write!(f, "{source}: invalid JSON: {error}"),
+            Self::BadHttpMessage { source, reason } => {
+                write!(f, "{source}: invalid HTTP message: {reason}")
+            }
+            Self::BadDid { did, error } => write!(f, "{did:?} is not a did:sage DID: {error}"),
+            Self::BadVectors(e) => write!(f, "{e}"),
+            Self::BadSignature(e) => write!(f, "signature does not verify: {e}"),
+            Self::HttpVerification { code, reason } => write!(f, "{code}: {reason}"),
+            Self::VectorsFailed { failed } => write!(f, "{failed} vector(s) failed"),
+        }
+    }
+}
+
+impl std::error::Error for CliError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io { source, .. } => Some(source),
+            Self::BadJson { error, .. } => Some(error),
+            Self::BadDid { error, .. } => Some(error),
+            Self::BadVectors(e) => Some(e),
+            Self::BadSignature(e) => Some(e),
+            _ => None,
+        }
+    }
+}
