@@ -16,18 +16,30 @@ fuzz_target!(|data: &[u8]| {
         .with_header("signature-input", input)
         .with_header("signature", signature)
         .with_body(b"{}".to_vec());
-    let key = SigningKey::from_label(KeyType::Ed25519, "fuzz").unwrap().verifying_key();
+    let key = SigningKey::from_label(KeyType::Ed25519, "fuzz")
+        .unwrap()
+        .verifying_key();
     let now = Timestamp::from_unix_seconds(1_788_609_600);
     if let Ok(parsed) = ParsedSignature::from_request(&request, None) {
         let _ = parsed.keyid();
         let _ = parsed.signature_base();
-        let verdict = parsed.verify(&key, &VerifyOptions::default(), now, &mut MemoryReplayStore::new());
+        let verdict = parsed.verify(
+            &key,
+            &VerifyOptions::default(),
+            now,
+            &mut MemoryReplayStore::new(),
+        );
         assert!(verdict.is_err(), "random bytes must never verify");
     }
     let response = HttpResponse::new(200)
         .with_header("signature-input", input)
         .with_header("signature", signature);
     if let Ok(parsed) = ParsedSignature::from_response(&response, Some(&request), None) {
-        let _ = parsed.verify(&key, &VerifyOptions::for_response(), now, &mut MemoryReplayStore::new());
+        let _ = parsed.verify(
+            &key,
+            &VerifyOptions::for_response(),
+            now,
+            &mut MemoryReplayStore::new(),
+        );
     }
 });

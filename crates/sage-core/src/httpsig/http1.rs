@@ -56,9 +56,9 @@ pub fn parse_request(bytes: &[u8], scheme: Scheme) -> Result<HttpRequest, Http1E
     } else {
         return Err(Http1Error::UnsupportedTargetForm);
     };
-    if TargetUri::parse(&target_uri).is_none() {
-        return Err(Http1Error::InvalidTarget);
-    }
+    let target_uri = TargetUri::parse(&target_uri)
+        .ok_or(Http1Error::InvalidTarget)?
+        .normalized();
     Ok(HttpRequest {
         method: method.to_owned(),
         target_uri,

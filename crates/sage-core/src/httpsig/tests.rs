@@ -1577,6 +1577,29 @@ fn raw_request_accepts_absolute_form_and_the_callers_scheme() {
     assert!(r.body.is_empty());
 }
 
+/// Regression (found by the `http1` fuzz target): an absolute-form target
+/// with an upper-case scheme and no path was stored as received, so writing
+/// the request out and parsing it again changed `@target-uri`.
+#[test]
+fn raw_request_targets_are_stored_in_normal_form() {
+    let r = parse_request(b"GET HTTP://H.Example:443 HTTP/1.0\r\n\r\n", Scheme::Https).unwrap();
+    assert_eq!(r.target_uri, "http://h.example:443/");
+    let r = parse_request(
+        b"GET HTTPS://H.Example:443?x=1 HTTP/1.1\r\n\r\n",
+        Scheme::Https,
+    )
+    .unwrap();
+    assert_eq!(r.target_uri, "https://h.example/?x=1");
+    let r = parse_request(
+        b"GET /p HTTP/1.1\r\nHost: Agent.Example:80\r\n\r\n",
+        Scheme::Http,
+    )
+    .unwrap();
+    assert_eq!(r.target_uri, "http://agent.example/p");
+    let again = parse_request(&write_request(&r).unwrap(), Scheme::Http).unwrap();
+    assert_eq!(again.target_uri, r.target_uri);
+}
+
 #[test]
 fn raw_messages_with_framing_problems_are_refused() {
     let cases: &[(&[u8], Http1Error)] = &[

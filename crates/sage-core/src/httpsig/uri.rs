@@ -77,6 +77,19 @@ impl<'a> TargetUri<'a> {
         format!("?{}", self.query.unwrap_or(""))
     }
 
+    /// The URI in RFC 9110 §4.2.3 normal form: lower-case scheme and host,
+    /// no default port, `/` for an empty path. The raw HTTP/1.1 parser
+    /// stores targets this way, so a message written back and parsed again
+    /// signs the same `@target-uri`.
+    pub(crate) fn normalized(&self) -> String {
+        format!(
+            "{}://{}{}",
+            self.scheme.as_str(),
+            self.authority(),
+            self.origin_form()
+        )
+    }
+
     /// `@request-target` in origin form: the path, plus `?query` when the
     /// URI has a query. Never prefixed by the method (§5.2, draft.2).
     pub(crate) fn origin_form(&self) -> String {
