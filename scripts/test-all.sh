@@ -34,6 +34,9 @@ if cargo tree -p sage-core -e normal --prefix none --locked | grep -E '^(tokio|h
     exit 1
 fi
 
+step "rustdoc (warnings are errors: broken links, missing docs)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+
 step "cargo test (unit, integration, property, doc tests; benches run once as tests)"
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked

@@ -1,4 +1,4 @@
-//! `sage did parse`: the [L] `did:sage` grammar (PROTOCOL.md §8.1).
+//! `sage did parse`: the \[L\] `did:sage` grammar (PROTOCOL.md §8.1).
 
 use sage_core::did::Did;
 

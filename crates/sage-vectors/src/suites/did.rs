@@ -1,4 +1,4 @@
-//! `did` vectors: the [L] `did:sage` grammar, chain aliases and the
+//! `did` vectors: the \[L\] `did:sage` grammar, chain aliases and the
 //! "SAGE-PoP" proof of possession (PROTOCOL.md §8.1, §8.5).
 
 use serde_json::{Map, Value};

@@ -1,4 +1,4 @@
-//! `hpke` vectors: the [L] handshake schedule (PROTOCOL.md §6.1–§6.4).
+//! `hpke` vectors: the \[L\] handshake schedule (PROTOCOL.md §6.1–§6.4).
 //! Everything but the HPKE encapsulation is deterministic; the
 //! `hpke-export-roundtrip` vector stores an `enc` and the exporter it must
 //! give, and is checked by decapsulating.
