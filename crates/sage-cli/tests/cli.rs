@@ -833,6 +833,63 @@ fn rfc9421_appendix_b_2_6_request_re_signed_gives_the_rfc_signature() {
     );
 }
 
+/// `sage --json http sign` of the RFC 9421 B.2 request as in B.2.6, with
+/// `--param-order order`.
+fn sign_b26_with_param_order(dir: &Path, order: &str) -> Run {
+    sage(
+        dir,
+        &[
+            "--json",
+            "http",
+            "sign",
+            "--key",
+            &fixture("rfc9421-test-key-ed25519.pem"),
+            "--keyid",
+            "test-key-ed25519",
+            "--in",
+            &fixture("rfc9421-b2-test-request.http"),
+            "--label",
+            "sig-b26",
+            "--components",
+            r#""date" "@method" "@path" "@authority" "content-type" "content-length""#,
+            "--created",
+            "1618884473",
+            "--no-nonce",
+            "--no-alg",
+            "--param-order",
+            order,
+        ],
+    )
+}
+
+#[test]
+fn param_order_naming_only_created_lets_keyid_follow_in_the_default_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = sign_b26_with_param_order(dir.path(), "created");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.json()["signature"],
+        "sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:"
+    );
+}
+
+#[test]
+fn param_order_with_an_unknown_or_repeated_name_is_a_bad_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    for (order, reason) in [
+        ("created,key-id", "\"key-id\" is not one of"),
+        ("created,keyid,created", "names created twice"),
+    ] {
+        let run = sign_b26_with_param_order(dir.path(), order);
+        assert_eq!(run.code, 2, "{order}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("--param-order") && run.stderr.contains(reason),
+            "{order}: {}",
+            run.stderr
+        );
+    }
+}
+
 #[test]
 fn jcs_canonicalises_and_names_the_byte_offset_of_bad_input() {
     let dir = tempfile::tempdir().unwrap();

@@ -11,14 +11,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use getrandom::SysRng;
 use getrandom::rand_core::{Rng as _, UnwrapErr};
-use sage_core::encoding::{b64_encode, hex_encode};
+use sage_core::encoding::hex_encode;
 use sage_core::httpsig::http1::{parse_request, parse_response, write_request, write_response};
 use sage_core::httpsig::{
-    ComponentId, HttpRequest, HttpResponse, HttpSigError, ParsedSignature, Scheme, SignatureOutput,
-    SignatureParams, VerifiedSignature, VerifyOptions, request_components, response_components,
-    sign_request_in_place, sign_response_in_place,
+    ComponentId, HttpRequest, HttpResponse, HttpSigError, Malformed, ParsedSignature, Scheme,
+    SignatureParam, SignatureParams, VerifiedSignature, VerifyOptions, request_components,
+    response_components, sign_request_in_place, sign_response_in_place,
 };
-use sage_core::primitives::SigningKey;
 use sage_core::replay::MemoryReplayStore;
 use sage_core::time::Timestamp;
 
@@ -27,9 +26,6 @@ use crate::error::CliError;
 use crate::files::{Source, read_file};
 use crate::keyfile::{load_signing_key, load_verifying_key};
 use crate::output::Output;
-
-const SIGNATURE_INPUT: &str = "Signature-Input";
-const SIGNATURE: &str = "Signature";
 
 /// A parsed message: the one being signed or verified.
 #[derive(Debug)]
@@ -55,13 +51,6 @@ impl Message {
         match self {
             Self::Request(r) => r.header(name),
             Self::Response(r) => r.header(name),
-        }
-    }
-
-    fn set_header(&mut self, name: &str, value: String) {
-        match self {
-            Self::Request(r) => r.set_header(name, value),
-            Self::Response(r) => r.set_header(name, value),
         }
     }
 
@@ -160,6 +149,22 @@ fn parse_components(list: &str) -> Result<Vec<ComponentId>, CliError> {
     Ok(covered)
 }
 
+/// `--param-order`: parameter names separated by commas (RFC 9421 lets a
+/// signer choose the order; the RFC's own examples put `created` first).
+/// Parameters not named follow in the default order.
+fn parse_param_order(list: &str) -> Result<Vec<SignatureParam>, CliError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            SignatureParam::from_name(name).ok_or_else(|| CliError::BadArgument {
+                argument: "--param-order",
+                reason: format!("{name:?} is not one of keyid, alg, created, expires, nonce, tag"),
+            })
+        })
+        .collect()
+}
+
 /// `sage http sign`.
 pub(crate) fn sign(args: &HttpSignArgs) -> Result<Output, CliError> {
     let scheme = scheme(&args.scheme)?;
@@ -194,26 +199,26 @@ pub(crate) fn sign(args: &HttpSignArgs) -> Result<Output, CliError> {
         (None, false) => Some(uuid_v4()),
     };
     params.tag = args.tag.clone();
+    params.order = args
+        .param_order
+        .as_deref()
+        .map(parse_param_order)
+        .transpose()?;
 
     let signed = match &mut message {
         Message::Request(r) => sign_request_in_place(r, &params, &key),
         Message::Response(r) => sign_response_in_place(r, request.as_ref(), &params, &key),
     }
-    .map_err(|e| CliError::BadHttpMessage {
-        source: source.name(),
-        reason: format!("cannot sign: {e} ({})", e.code()),
+    .map_err(|e| match e {
+        HttpSigError::Malformed(Malformed::DuplicateParameter(name)) => CliError::BadArgument {
+            argument: "--param-order",
+            reason: format!("names {name} twice"),
+        },
+        e => CliError::BadHttpMessage {
+            source: source.name(),
+            reason: format!("cannot sign: {e} ({})", e.code()),
+        },
     })?;
-    let signed = match &args.param_order {
-        Some(order) => reorder_and_resign(
-            &mut message,
-            request.as_ref(),
-            &params.label,
-            &signed,
-            order,
-            &key,
-        )?,
-        None => signed,
-    };
 
     let mut out = Output::new();
     out.raw(message.to_bytes(&source.name())?)
@@ -231,127 +236,6 @@ pub(crate) fn sign(args: &HttpSignArgs) -> Result<Output, CliError> {
         out.json("signature_base", signed.base.clone());
     }
     Ok(out)
-}
-
-/// `--param-order`: rewrites the signature parameters in the given order
-/// (RFC 9421 lets a signer choose it; the RFC's own examples put `created`
-/// first), then signs the base that order gives. The base is rebuilt by
-/// the verifier's code path from the rewritten `Signature-Input`, so it is
-/// exactly what a verifier will rebuild.
-fn reorder_and_resign(
-    message: &mut Message,
-    request: Option<&HttpRequest>,
-    label: &str,
-    signed: &SignatureOutput,
-    order: &str,
-    key: &SigningKey,
-) -> Result<SignatureOutput, CliError> {
-    let bad = |reason: String| CliError::BadArgument {
-        argument: "--param-order",
-        reason,
-    };
-    let member = signed
-        .signature_input
-        .strip_prefix(label)
-        .and_then(|rest| rest.strip_prefix('='))
-        .ok_or_else(|| bad("the signer produced no member for the label".into()))?;
-    let order: Vec<&str> = order
-        .split(',')
-        .map(str::trim)
-        .filter(|name| !name.is_empty())
-        .collect();
-    let reordered = reorder_params(member, &order).map_err(bad)?;
-    let signature_input = format!("{label}={reordered}");
-    message.set_header(SIGNATURE_INPUT, signature_input.clone());
-    // A placeholder the parser accepts; the base does not cover it.
-    message.set_header(SIGNATURE, format!("{label}=:AA==:"));
-    let base = message
-        .parsed_signature(request, Some(label))
-        .and_then(|parsed| parsed.signature_base())
-        .map_err(|e| bad(format!("cannot rebuild the base: {e}")))?;
-    let signature = format!("{label}=:{}:", b64_encode(&key.sign(base.as_bytes())));
-    message.set_header(SIGNATURE, signature.clone());
-    Ok(SignatureOutput {
-        signature_input,
-        signature,
-        base,
-    })
-}
-
-/// Splits `(<items>);a=1;b="x"` and puts the parameters in `order`. Every
-/// parameter present must be named in `order`.
-fn reorder_params(member: &str, order: &[&str]) -> Result<String, String> {
-    let list_end = inner_list_end(member).ok_or("Signature-Input member is not an inner list")?;
-    let (list, mut rest) = member.split_at(list_end);
-    let mut params: Vec<(&str, &str)> = Vec::new();
-    while let Some(after) = rest.strip_prefix(';') {
-        let end = parameter_end(after).ok_or("malformed signature parameter")?;
-        let (param, tail) = after.split_at(end);
-        let name = param.split_once('=').map_or(param, |(name, _)| name);
-        params.push((name, param));
-        rest = tail;
-    }
-    if !rest.is_empty() {
-        return Err("unexpected text after the signature parameters".into());
-    }
-    if let Some((name, _)) = params.iter().find(|(name, _)| !order.contains(name)) {
-        return Err(format!("parameter {name} is not named"));
-    }
-    let mut out = list.to_owned();
-    for wanted in order {
-        if let Some((_, param)) = params.iter().find(|(name, _)| name == wanted) {
-            out.push(';');
-            out.push_str(param);
-        }
-    }
-    Ok(out)
-}
-
-/// The index just past the `)` that closes the leading inner list
-/// (quoted strings may hold parentheses).
-fn inner_list_end(text: &str) -> Option<usize> {
-    if !text.starts_with('(') {
-        return None;
-    }
-    let mut in_string = false;
-    let mut escaped = false;
-    for (i, c) in text.char_indices().skip(1) {
-        match (in_string, escaped, c) {
-            (true, true, _) => escaped = false,
-            (true, false, '\\') => escaped = true,
-            (true, false, '"') => in_string = false,
-            (false, _, '"') => in_string = true,
-            (false, _, ')') => return Some(i + 1),
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The length of one `name[=value]` parameter at the start of `text` (a
-/// quoted value may hold `;`); `None` when a quoted value is followed by
-/// anything but `;` or the end.
-fn parameter_end(text: &str) -> Option<usize> {
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut after_string = false;
-    for (i, c) in text.char_indices() {
-        if after_string && c != ';' {
-            return None;
-        }
-        match (in_string, escaped, c) {
-            (true, true, _) => escaped = false,
-            (true, false, '\\') => escaped = true,
-            (true, false, '"') => {
-                in_string = false;
-                after_string = true;
-            }
-            (false, _, '"') => in_string = true,
-            (false, _, ';') => return Some(i),
-            _ => {}
-        }
-    }
-    (!in_string).then_some(text.len())
 }
 
 /// `sage http verify`.
@@ -428,21 +312,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parameters_are_reordered_without_splitting_quoted_strings() {
-        let member = r#"("a;b" "@x";req);keyid="k;1)";alg="ed25519";created=5;nonce="n\";x""#;
-        let reordered = reorder_params(member, &["created", "nonce", "keyid", "alg"]).unwrap();
+    fn parameter_order_names_parse_in_list_order_and_unknown_names_are_refused() {
         assert_eq!(
-            reordered,
-            r#"("a;b" "@x";req);created=5;nonce="n\";x";keyid="k;1)";alg="ed25519""#
+            parse_param_order(" created , keyid,,nonce").unwrap(),
+            [
+                SignatureParam::Created,
+                SignatureParam::KeyId,
+                SignatureParam::Nonce
+            ]
         );
-    }
-
-    #[test]
-    fn reordering_must_name_every_parameter_present() {
-        let error = reorder_params(r#"("@method");keyid="k";created=1"#, &["created"]).unwrap_err();
-        assert!(error.contains("keyid"), "{error}");
-        assert!(reorder_params("no list", &["created"]).is_err());
-        assert!(reorder_params(r#"("@method");keyid="k"junk"#, &["keyid"]).is_err());
+        assert!(parse_param_order("").unwrap().is_empty());
+        for bad in ["created,keyId", "created;keyid", "sig1"] {
+            assert!(
+                matches!(
+                    parse_param_order(bad),
+                    Err(CliError::BadArgument {
+                        argument: "--param-order",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

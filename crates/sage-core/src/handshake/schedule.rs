@@ -14,7 +14,8 @@
 //!   ([`combine`]);
 //! - §6.3 the HMAC counter expansion ([`counter_expand`]) and the traffic
 //!   keys it yields ([`TrafficKeys`]), which nothing in \[L\] consumes;
-//! - §6.4 the transcript hash and the acknowledgement tag ([`Transcript`],
+//! - §6.4 the transcript hash, its element order as data
+//!   ([`TRANSCRIPT_ORDER`]), and the acknowledgement tag ([`Transcript`],
 //!   [`ack_tag`]).
 //!
 //! What it does not do: parse or build messages, compare tags (callers do
@@ -290,9 +291,56 @@ impl fmt::Debug for TrafficKeys {
     }
 }
 
-/// The values the §6.4 transcript hash binds, in its fixed order
-/// (`binds_order` of the `ack-tag` vector): `info, export_context, enc,
-/// eph_c, eph_s, init_did, resp_did`.
+/// One value the §6.4 transcript hash binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TranscriptElement {
+    /// The §6.1 `info` bytes.
+    Info,
+    /// The §6.1 `exportCtx` bytes.
+    ExportContext,
+    /// The HPKE encapsulated key.
+    Enc,
+    /// The initiator's ephemeral X25519 public key.
+    EphC,
+    /// The responder's ephemeral X25519 public key.
+    EphS,
+    /// The initiator's DID.
+    InitDid,
+    /// The responder's DID.
+    RespDid,
+}
+
+impl TranscriptElement {
+    /// The element's name as the `ack-tag` vector's `binds_order` spells it.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::ExportContext => "export_context",
+            Self::Enc => "enc",
+            Self::EphC => "eph_c",
+            Self::EphS => "eph_s",
+            Self::InitDid => "init_did",
+            Self::RespDid => "resp_did",
+        }
+    }
+}
+
+/// The order in which [`Transcript::hash`] binds its elements (§6.4;
+/// `binds_order` of the `ack-tag` vector). The hash iterates this constant,
+/// so the two cannot disagree.
+pub const TRANSCRIPT_ORDER: [TranscriptElement; 7] = [
+    TranscriptElement::Info,
+    TranscriptElement::ExportContext,
+    TranscriptElement::Enc,
+    TranscriptElement::EphC,
+    TranscriptElement::EphS,
+    TranscriptElement::InitDid,
+    TranscriptElement::RespDid,
+];
+
+/// The values the §6.4 transcript hash binds, in the order
+/// [`TRANSCRIPT_ORDER`].
 #[derive(Debug, Clone, Copy)]
 pub struct Transcript<'a> {
     /// The §6.1 `info` bytes.
@@ -311,24 +359,29 @@ pub struct Transcript<'a> {
     pub resp_did: &'a str,
 }
 
-impl Transcript<'_> {
+impl<'a> Transcript<'a> {
+    /// The bytes of one element, as they enter the hash.
+    #[must_use]
+    pub fn element(&self, element: TranscriptElement) -> &'a [u8] {
+        match element {
+            TranscriptElement::Info => self.info,
+            TranscriptElement::ExportContext => self.export_ctx,
+            TranscriptElement::Enc => self.enc,
+            TranscriptElement::EphC => self.eph_c,
+            TranscriptElement::EphS => self.eph_s,
+            TranscriptElement::InitDid => self.init_did.as_bytes(),
+            TranscriptElement::RespDid => self.resp_did.as_bytes(),
+        }
+    }
+
     /// `th = SHA-256(0x00 ‖ info ‖ 0x00 ‖ exportCtx ‖ 0x00 ‖ enc ‖ 0x00 ‖ ephC ‖ 0x00 ‖ ephS ‖ 0x00 ‖ initDID ‖ 0x00 ‖ respDID)`:
-    /// each element preceded by one zero byte, no length prefix, no
-    /// trailing zero (§6.4, vector-verified).
+    /// the elements in [`TRANSCRIPT_ORDER`], each preceded by one zero
+    /// byte, no length prefix, no trailing zero (§6.4, vector-verified).
     pub fn hash(&self) -> [u8; KEY_LEN] {
-        let elements: [&[u8]; 7] = [
-            self.info,
-            self.export_ctx,
-            self.enc,
-            self.eph_c,
-            self.eph_s,
-            self.init_did.as_bytes(),
-            self.resp_did.as_bytes(),
-        ];
         let mut hasher = Sha256::new();
-        for element in elements {
+        for element in TRANSCRIPT_ORDER {
             hasher.update([0u8]);
-            hasher.update(element);
+            hasher.update(self.element(element));
         }
         hasher.finalize().into()
     }

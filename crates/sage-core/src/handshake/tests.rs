@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
-use super::schedule::{self, TrafficKeys, Transcript};
+use super::schedule::{self, TRANSCRIPT_ORDER, TrafficKeys, Transcript, TranscriptElement};
 use super::*;
 use crate::encoding::{b64url_encode, hex_decode, hex_encode};
 use crate::primitives::{
@@ -202,6 +202,16 @@ fn vector_ack_tag_in_binds_order() {
         resp_did,
     };
 
+    // The order the implementation declares is the one the vector states.
+    let declared: Vec<&str> = TRANSCRIPT_ORDER.iter().map(|e| e.name()).collect();
+    let stated: Vec<&str> = v["output"]["binds_order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|name| name.as_str().unwrap())
+        .collect();
+    assert_eq!(declared, stated);
+
     // The transcript hash built by hand in the vector's binds_order must be
     // the one Transcript::hash computes.
     let mut hasher = Sha256::new();
@@ -230,6 +240,37 @@ fn vector_ack_tag_in_binds_order() {
         &transcript,
     );
     assert_eq!(hex_encode(&tag), text(&v, "output", "ack_tag"));
+}
+
+#[test]
+fn transcript_elements_are_the_fields_they_name_and_each_is_bound_once() {
+    let (enc, eph_c, eph_s) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+    let transcript = Transcript {
+        info: b"i",
+        export_ctx: b"x",
+        enc: &enc,
+        eph_c: &eph_c,
+        eph_s: &eph_s,
+        init_did: "did:a",
+        resp_did: "did:b",
+    };
+    assert_eq!(transcript.element(TranscriptElement::Info), b"i");
+    assert_eq!(transcript.element(TranscriptElement::ExportContext), b"x");
+    assert_eq!(transcript.element(TranscriptElement::Enc), enc);
+    assert_eq!(transcript.element(TranscriptElement::EphC), eph_c);
+    assert_eq!(transcript.element(TranscriptElement::EphS), eph_s);
+    assert_eq!(transcript.element(TranscriptElement::InitDid), b"did:a");
+    assert_eq!(transcript.element(TranscriptElement::RespDid), b"did:b");
+    for (i, element) in TRANSCRIPT_ORDER.iter().enumerate() {
+        assert!(!TRANSCRIPT_ORDER[i + 1..].contains(element), "{element:?}");
+    }
+    // Swapping the two DIDs changes the hash: the order is bound.
+    let swapped = Transcript {
+        init_did: "did:b",
+        resp_did: "did:a",
+        ..transcript
+    };
+    assert_ne!(transcript.hash(), swapped.hash());
 }
 
 #[test]

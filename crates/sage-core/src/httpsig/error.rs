@@ -107,6 +107,10 @@ pub enum Malformed {
     Parameter(&'static str),
     /// A parameter this profile needs (`keyid`, `created`) is absent.
     MissingParameter(&'static str),
+    /// The signer was asked to write a parameter twice
+    /// ([`SignatureParams::order`](super::SignatureParams::order) lists it
+    /// twice).
+    DuplicateParameter(&'static str),
     /// A value given to the signer cannot be written as an RFC 8941 key or
     /// string (a label with upper case, a `keyid` with a control character,
     /// ...).
@@ -249,6 +253,7 @@ impl fmt::Display for Malformed {
             Self::DuplicateComponent => f.write_str("a component is covered twice"),
             Self::Parameter(p) => write!(f, "parameter {p} has the wrong type"),
             Self::MissingParameter(p) => write!(f, "parameter {p} is missing"),
+            Self::DuplicateParameter(p) => write!(f, "the signing order lists parameter {p} twice"),
             Self::SignerInput(p) => write!(f, "{p} cannot be serialised as a structured field"),
         }
     }

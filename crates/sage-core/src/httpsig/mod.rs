@@ -9,7 +9,8 @@
 //!
 //! - Signing: [`sign_request`] / [`sign_response`] (or the `*_in_place`
 //!   helpers, which also set `Content-Digest`, `Signature-Input` and
-//!   `Signature`), with [`SignatureParams`] and the recommended covered sets
+//!   `Signature`), with [`SignatureParams`] (parameter order:
+//!   [`SignatureParam`]) and the recommended covered sets
 //!   [`request_components`] / [`response_components`].
 //! - Verifying, in two steps so the key can be resolved from the `keyid`
 //!   in between: [`ParsedSignature::from_request`] /
@@ -44,7 +45,7 @@ pub use component::{ComponentId, ComponentName, DerivedComponent};
 pub use digest::{MAX_BODY_LEN, content_digest, verify_content_digest};
 pub use error::{BaseError, Http1Error, HttpSigError, Malformed, Staleness};
 pub use message::{HttpRequest, HttpResponse, Scheme};
-pub use params::{DEFAULT_LABEL, SignatureParams};
+pub use params::{DEFAULT_LABEL, SignatureParam, SignatureParams};
 pub use sign::{
     SignatureOutput, request_components, response_components, sign_request, sign_request_in_place,
     sign_response, sign_response_in_place,

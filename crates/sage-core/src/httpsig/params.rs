@@ -2,12 +2,14 @@
 //! receives in a `Signature-Input` member (PROTOCOL.md §5.1).
 //!
 //! Layer: RFC 9421, beside components. The signer writes `keyid`, `alg`,
-//! `created`, `expires`, `nonce`, `tag` in that order, leaving out empty
-//! ones. The verifier reads those six, type-checks them, accepts and
-//! ignores any other parameter, and keeps the member value text exactly as
-//! received: that text, never a re-serialisation, is the
-//! `"@signature-params"` line of the base (the draft.2 correction; vector
-//! `request-tag-ed25519`).
+//! `created`, `expires`, `nonce`, `tag` in that order (the \[L\] order),
+//! leaving out empty ones; a caller may choose another order
+//! ([`SignatureParams::order`]), since RFC 9421 §2.3 fixes none and its
+//! Appendix B examples put `created` first. The verifier reads those six,
+//! type-checks them, accepts and ignores any other parameter, and keeps
+//! the member value text exactly as received: that text, never a
+//! re-serialisation, is the `"@signature-params"` line of the base (the
+//! draft.2 correction; vector `request-tag-ed25519`).
 //!
 //! This profile requires `keyid` (replay scope and sender DID) and
 //! `created` (freshness). `tag` has no meaning here (open item O-4).
@@ -24,13 +26,64 @@ use crate::time::Timestamp;
 /// The label a signer uses unless told otherwise (§5.1).
 pub const DEFAULT_LABEL: &str = "sig1";
 
-/// Parameter names, in the order the signer emits them.
+/// Parameter names.
 const KEYID: &str = "keyid";
 const ALG: &str = "alg";
 const CREATED: &str = "created";
 const EXPIRES: &str = "expires";
 const NONCE: &str = "nonce";
 const TAG: &str = "tag";
+
+/// One of the six RFC 9421 §2.3 signature parameters, to name a position
+/// in [`SignatureParams::order`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignatureParam {
+    /// `keyid`.
+    KeyId,
+    /// `alg`.
+    Alg,
+    /// `created`.
+    Created,
+    /// `expires`.
+    Expires,
+    /// `nonce`.
+    Nonce,
+    /// `tag`.
+    Tag,
+}
+
+impl SignatureParam {
+    /// The \[L\] emission order (§5.1, the Go signer's): `keyid`, `alg`,
+    /// `created`, `expires`, `nonce`, `tag`.
+    pub const DEFAULT_ORDER: [Self; 6] = [
+        Self::KeyId,
+        Self::Alg,
+        Self::Created,
+        Self::Expires,
+        Self::Nonce,
+        Self::Tag,
+    ];
+
+    /// The parameter name as written in `Signature-Input`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::KeyId => KEYID,
+            Self::Alg => ALG,
+            Self::Created => CREATED,
+            Self::Expires => EXPIRES,
+            Self::Nonce => NONCE,
+            Self::Tag => TAG,
+        }
+    }
+
+    /// The parameter written `name` (exact, case-sensitive, as RFC 8941
+    /// keys are), or `None`.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::DEFAULT_ORDER.into_iter().find(|p| p.name() == name)
+    }
+}
 
 /// What a signer puts in its `Signature-Input` member.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +109,13 @@ pub struct SignatureParams {
     /// An application tag; no meaning in this profile (O-4). Left out when
     /// `None` or empty.
     pub tag: Option<String>,
+    /// The order the parameters are written in. `None` is
+    /// [`SignatureParam::DEFAULT_ORDER`]. Otherwise the listed parameters
+    /// come first, in list order, then the unlisted ones in the default
+    /// order; a listed parameter that is absent (empty) is skipped. A
+    /// parameter listed twice is refused when signing. The order changes
+    /// the signed bytes, not the meaning: a verifier reads any order.
+    pub order: Option<Vec<SignatureParam>>,
 }
 
 impl SignatureParams {
@@ -71,15 +131,20 @@ impl SignatureParams {
             expires: None,
             nonce: None,
             tag: None,
+            order: None,
         }
     }
 
-    /// The member value: `(<components>);keyid="…";alg="…";created=…[;expires=…];nonce="…"[;tag="…"]`.
+    /// The member value: `(<components>)` then the present parameters in
+    /// [`Self::order`], by default
+    /// `;keyid="…"[;alg="…"];created=…[;expires=…][;nonce="…"][;tag="…"]`.
     ///
     /// # Errors
-    /// [`HttpSigError::Malformed`] ([`Malformed::SignerInput`]) when the
+    /// [`HttpSigError::Malformed`]: [`Malformed::SignerInput`] when the
     /// label is not an RFC 8941 key, a string parameter is not an RFC 8941
-    /// string, a time is negative, or a component is covered twice.
+    /// string or a time is negative; [`Malformed::DuplicateComponent`] when
+    /// a component is covered twice; [`Malformed::DuplicateParameter`] when
+    /// `order` lists a parameter twice.
     pub(crate) fn member_value(&self) -> Result<String, HttpSigError> {
         if KeyRef::from_str(&self.label).is_err() {
             return Err(Malformed::SignerInput("label").into());
@@ -91,13 +156,37 @@ impl SignatureParams {
         }
         let items: Vec<&str> = self.covered.iter().map(ComponentId::as_str).collect();
         let mut out = format!("({})", items.join(" "));
-        push_string_param(&mut out, KEYID, Some(&self.keyid))?;
-        push_string_param(&mut out, ALG, self.alg.as_deref())?;
-        push_integer_param(&mut out, CREATED, Some(self.created))?;
-        push_integer_param(&mut out, EXPIRES, self.expires)?;
-        push_string_param(&mut out, NONCE, self.nonce.as_deref())?;
-        push_string_param(&mut out, TAG, self.tag.as_deref())?;
+        for param in self.emission_order()? {
+            match param {
+                SignatureParam::KeyId => push_string_param(&mut out, KEYID, Some(&self.keyid)),
+                SignatureParam::Alg => push_string_param(&mut out, ALG, self.alg.as_deref()),
+                SignatureParam::Created => {
+                    push_integer_param(&mut out, CREATED, Some(self.created))
+                }
+                SignatureParam::Expires => push_integer_param(&mut out, EXPIRES, self.expires),
+                SignatureParam::Nonce => push_string_param(&mut out, NONCE, self.nonce.as_deref()),
+                SignatureParam::Tag => push_string_param(&mut out, TAG, self.tag.as_deref()),
+            }?;
+        }
         Ok(out)
+    }
+
+    /// All six parameters, in the order they are written: [`Self::order`]
+    /// first, then the rest in the default order.
+    fn emission_order(&self) -> Result<Vec<SignatureParam>, HttpSigError> {
+        let listed = self.order.as_deref().unwrap_or_default();
+        for (i, param) in listed.iter().enumerate() {
+            if listed.iter().skip(i + 1).any(|p| p == param) {
+                return Err(Malformed::DuplicateParameter(param.name()).into());
+            }
+        }
+        let mut order = listed.to_vec();
+        order.extend(
+            SignatureParam::DEFAULT_ORDER
+                .into_iter()
+                .filter(|p| !listed.contains(p)),
+        );
+        Ok(order)
     }
 }
 

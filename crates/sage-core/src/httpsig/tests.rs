@@ -427,6 +427,43 @@ fn rfc9421_b26_sha512_only_digest_is_refused_as_unsupported() {
     assert_eq!(err.code(), "digest.missing");
 }
 
+#[test]
+fn rfc9421_b26_signature_is_reproduced_by_the_signer_with_created_first() {
+    let mut request = parse_request(RFC9421_B26_MESSAGE.as_bytes(), Scheme::Https).unwrap();
+    request.remove_header("Signature-Input");
+    request.remove_header("Signature");
+    let covered = [
+        "\"date\"",
+        "\"@method\"",
+        "\"@path\"",
+        "\"@authority\"",
+        "\"content-type\"",
+        "\"content-length\"",
+    ]
+    .into_iter()
+    .map(|c| ComponentId::parse(c).unwrap())
+    .collect();
+    let mut params = SignatureParams::new(
+        covered,
+        "test-key-ed25519",
+        Timestamp::from_unix_seconds(1_618_884_473),
+    );
+    params.label = "sig-b26".into();
+    params.order = Some(vec![SignatureParam::Created, SignatureParam::KeyId]);
+    let key = SigningKey::from_bytes(KeyType::Ed25519, &last_32(RFC9421_ED25519_PRIVATE)).unwrap();
+
+    let out = sign_request(&request, &params, &key).unwrap();
+    assert_eq!(out.base, RFC9421_B26_BASE);
+    assert_eq!(
+        out.signature_input,
+        "sig-b26=(\"date\" \"@method\" \"@path\" \"@authority\" \"content-type\" \"content-length\");created=1618884473;keyid=\"test-key-ed25519\""
+    );
+    assert_eq!(
+        out.signature,
+        "sig-b26=:wqcAqbmYJ2ji2glfAMaRy4gruYYnx2nEFN2HN6jrnDnQCK1u02Gb04v9EDgwUPiu4A0w6vuQv5lIp5WPpBKRCw==:"
+    );
+}
+
 // ------------------------------------------------------- §5.5 rejections
 
 #[test]
@@ -1508,6 +1545,132 @@ fn signer_escapes_strings_and_skips_empty_parameters() {
             .keyid(),
         "a\"b\\c"
     );
+}
+
+/// A request with all six parameters present, signed under `order`.
+fn sign_with_order(order: Option<Vec<SignatureParam>>) -> Result<SignatureOutput, HttpSigError> {
+    let request = HttpRequest::new("GET", "https://h.example/");
+    let key = SigningKey::from_label(KeyType::Ed25519, "x").unwrap();
+    let mut params = SignatureParams::new(
+        vec![ComponentId::derived(DerivedComponent::Method)],
+        "k",
+        at(0),
+    );
+    params.alg = Some("ed25519".into());
+    params.expires = Some(at(60));
+    params.nonce = Some("n".into());
+    params.tag = Some("t".into());
+    params.order = order;
+    sign_request(&request, &params, &key)
+}
+
+fn parameter_text(out: &SignatureOutput) -> &str {
+    out.signature_input
+        .strip_prefix("sig1=(\"@method\")")
+        .unwrap()
+}
+
+#[test]
+fn signer_writes_the_l_order_by_default_and_for_the_explicit_default_order() {
+    let default = sign_with_order(None).unwrap();
+    assert_eq!(
+        parameter_text(&default),
+        ";keyid=\"k\";alg=\"ed25519\";created=1788609600;expires=1788609660;nonce=\"n\";tag=\"t\""
+    );
+    let explicit = sign_with_order(Some(SignatureParam::DEFAULT_ORDER.to_vec())).unwrap();
+    assert_eq!(explicit, default);
+    assert_eq!(sign_with_order(Some(Vec::new())).unwrap(), default);
+}
+
+#[test]
+fn listed_parameters_come_first_and_the_rest_follow_in_the_default_order() {
+    let out = sign_with_order(Some(vec![SignatureParam::Tag, SignatureParam::Created])).unwrap();
+    assert_eq!(
+        parameter_text(&out),
+        ";tag=\"t\";created=1788609600;keyid=\"k\";alg=\"ed25519\";expires=1788609660;nonce=\"n\""
+    );
+    assert!(out.base.ends_with(&format!(
+        "\"@signature-params\": {}",
+        out.signature_input.strip_prefix("sig1=").unwrap()
+    )));
+}
+
+#[test]
+fn listed_parameters_that_are_absent_are_skipped() {
+    let request = HttpRequest::new("GET", "https://h.example/");
+    let key = SigningKey::from_label(KeyType::Ed25519, "x").unwrap();
+    let mut params = SignatureParams::new(
+        vec![ComponentId::derived(DerivedComponent::Method)],
+        "k",
+        at(0),
+    );
+    params.nonce = Some(String::new());
+    params.order = Some(vec![
+        SignatureParam::Expires,
+        SignatureParam::Nonce,
+        SignatureParam::Created,
+        SignatureParam::Alg,
+    ]);
+    let out = sign_request(&request, &params, &key).unwrap();
+    assert_eq!(
+        out.signature_input,
+        "sig1=(\"@method\");created=1788609600;keyid=\"k\""
+    );
+}
+
+#[test]
+fn parameter_listed_twice_in_the_order_is_refused() {
+    let err = sign_with_order(Some(vec![
+        SignatureParam::Created,
+        SignatureParam::KeyId,
+        SignatureParam::Created,
+    ]))
+    .unwrap_err();
+    assert_eq!(
+        err,
+        HttpSigError::Malformed(Malformed::DuplicateParameter("created"))
+    );
+    assert_eq!(err.code(), "sig.malformed");
+    assert!(err.to_string().contains("created"), "{err}");
+}
+
+#[test]
+fn request_signed_in_a_caller_chosen_order_verifies() {
+    let (request, key) = signed_request_with(|p| {
+        p.order = Some(vec![
+            SignatureParam::Created,
+            SignatureParam::Nonce,
+            SignatureParam::KeyId,
+        ]);
+    });
+    let input = request.header("signature-input").unwrap();
+    assert!(input.contains(");created=1788609600;nonce="), "{input}");
+    let verified = verify_request(
+        &request,
+        &key.verifying_key(),
+        &VerifyOptions::default(),
+        at(1),
+    )
+    .unwrap();
+    assert_eq!(verified.created(), at(0));
+}
+
+#[test]
+fn signature_param_names_are_the_rfc_9421_names_and_parse_back() {
+    let names: Vec<&str> = SignatureParam::DEFAULT_ORDER
+        .iter()
+        .map(|p| p.name())
+        .collect();
+    assert_eq!(
+        names,
+        ["keyid", "alg", "created", "expires", "nonce", "tag"]
+    );
+    for param in SignatureParam::DEFAULT_ORDER {
+        assert_eq!(SignatureParam::from_name(param.name()), Some(param));
+    }
+    for unknown in ["", "Created", "created ", "key_id", "sig1"] {
+        assert_eq!(SignatureParam::from_name(unknown), None, "{unknown:?}");
+    }
 }
 
 // --------------------------------------------------------------- digest

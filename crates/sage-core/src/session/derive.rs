@@ -52,6 +52,20 @@ pub enum SessionLabel {
 }
 
 impl SessionLabel {
+    /// Every label, for lookups by string. A new variant belongs here too
+    /// (the exhaustive match of [`Self::id_label`] is the reminder).
+    const ALL: [Self; 4] = [Self::HpkeE2e, Self::Hpke, Self::Legacy, Self::Empty];
+
+    /// The label whose string in `version`'s [`Labels`] table is exactly
+    /// `label` (byte for byte: no trimming, no case folding); `""` is
+    /// [`SessionLabel::Empty`]. `None` for any other string.
+    #[must_use]
+    pub fn from_label(version: ProtocolVersion, label: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|candidate| candidate.id_label(version) == label)
+    }
+
     /// The label as it enters the session id hash.
     pub fn id_label(self, version: ProtocolVersion) -> &'static str {
         let labels = version.labels();

@@ -231,6 +231,40 @@ fn seed_and_id_do_not_depend_on_the_order_of_the_ephemerals() {
 }
 
 #[test]
+fn session_label_is_found_from_its_exact_string() {
+    assert_eq!(
+        SessionLabel::from_label(V, "sage/hpke+e2e v1"),
+        Some(SessionLabel::HpkeE2e)
+    );
+    assert_eq!(
+        SessionLabel::from_label(V, "sage/hpke v1"),
+        Some(SessionLabel::Hpke)
+    );
+    assert_eq!(
+        SessionLabel::from_label(V, "a2a/handshake v1"),
+        Some(SessionLabel::Legacy)
+    );
+    assert_eq!(SessionLabel::from_label(V, ""), Some(SessionLabel::Empty));
+    for label in [
+        SessionLabel::HpkeE2e,
+        SessionLabel::Hpke,
+        SessionLabel::Legacy,
+        SessionLabel::Empty,
+    ] {
+        assert_eq!(SessionLabel::from_label(V, label.id_label(V)), Some(label));
+    }
+    for unknown in [
+        "sage/hpke+e2e v2",
+        "SAGE/HPKE V1",
+        " sage/hpke v1",
+        "sage/hpke v1 ",
+        "sage/hpke",
+    ] {
+        assert_eq!(SessionLabel::from_label(V, unknown), None, "{unknown:?}");
+    }
+}
+
+#[test]
 fn empty_label_uses_the_legacy_label_in_the_salt_only() {
     let secret = [9u8; 32];
     let (empty_seed, empty_id) =

@@ -78,16 +78,8 @@ fn session_label(
     input: &Fields<'_>,
     member: &str,
 ) -> Result<SessionLabel, Mismatch> {
-    let text = input.str(member)?;
-    [
-        SessionLabel::HpkeE2e,
-        SessionLabel::Hpke,
-        SessionLabel::Legacy,
-        SessionLabel::Empty,
-    ]
-    .into_iter()
-    .find(|label| label.id_label(version) == text)
-    .ok_or_else(|| input.invalid(member, "not a session label of this profile"))
+    SessionLabel::from_label(version, input.str(member)?)
+        .ok_or_else(|| input.invalid(member, "not a session label of this profile"))
 }
 
 fn open_records(v: &Vector<'_>, stream: Stream) -> Result<(), Mismatch> {
