@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole SAGE test suite: formatting, lints, unit/integration/property
-# tests, the golden-vector runner, and the fuzz targets (built, then run for a
-# short bounded time each). `.ci/run` calls exactly this script.
+# tests (the storage tests on SQLite and on a real PostgreSQL that this script
+# installs and starts), the golden-vector runner, and the fuzz targets (built,
+# then run for a short bounded time each). `.ci/run` calls exactly this script.
+# Run it as root on a fresh machine: it installs what it needs.
 #
 # Environment:
 #   CARGO_TARGET_DIR   build directory (default: ~/.cache/sage-target, outside
@@ -18,6 +20,11 @@ fuzz_seconds=${SAGE_FUZZ_SECONDS:-20}
 
 step() { printf '\n==> %s\n' "$*"; }
 started=$(date +%s)
+
+step "PostgreSQL for the storage tests (Debian's postgresql, started on loopback)"
+# The last line of the script is the export of SAGE_TEST_DATABASE_URL.
+eval "$(scripts/ensure-postgres.sh | tail -n 1)"
+echo "SAGE_TEST_DATABASE_URL=${SAGE_TEST_DATABASE_URL}"
 
 step "vendored vectors are intact"
 (cd vectors/sage-spec && sha256sum --check --quiet SHA256SUMS)

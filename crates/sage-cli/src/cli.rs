@@ -49,6 +49,12 @@ pub(crate) enum Command {
     /// Run sage-spec golden vectors.
     #[command(subcommand)]
     Vectors(VectorsCommand),
+    /// Show or check the node configuration (config/ENV.yaml, SAGE_*
+    /// variables, flags) without starting anything.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Database tools of the node store: migrate, seed, backup, restore.
+    Db(crate::commands::db::DbArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -203,8 +209,8 @@ pub(crate) struct HttpSignArgs {
     pub(crate) no_alg: bool,
     /// Order of the signature parameters, comma separated (default
     /// keyid,alg,created,expires,nonce,tag, as the Go signer emits them).
-    /// Every parameter emitted must be named; e.g. created,keyid for the
-    /// RFC 9421 Appendix B examples.
+    /// Parameters not named follow in the default order; e.g. `created` for
+    /// the RFC 9421 Appendix B examples.
     #[arg(long, value_name = "LIST")]
     pub(crate) param_order: Option<String>,
     /// Scheme of the request when the request line has an origin-form target.
@@ -293,4 +299,47 @@ pub(crate) enum VectorsCommand {
 pub(crate) struct VectorsRunArgs {
     /// Directory of vector files (*.json).
     pub(crate) dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Print the effective configuration as YAML (JSON with --json), with
+    /// secrets and database passwords redacted, and which source set each
+    /// value. An invalid configuration lists every error and exits 2.
+    Show(ConfigArgs),
+    /// Validate the configuration: exit 0 when valid (warnings are
+    /// printed), 2 when invalid, listing every error.
+    Check(ConfigArgs),
+}
+
+/// Environments of `--env`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EnvironmentArg {
+    /// A developer's machine (SQLite, no secrets required).
+    Local,
+    /// A shared development deployment.
+    Development,
+    /// Pre-production.
+    Staging,
+    /// Production.
+    Production,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConfigArgs {
+    /// The environment whose config/ENV.yaml is loaded. Default:
+    /// $SAGE_ENV, else local.
+    #[arg(long, value_enum, value_name = "ENV")]
+    pub(crate) env: Option<EnvironmentArg>,
+    /// A YAML file merged above the environment file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Directory of the environment files. Default: $SAGE_CONFIG_DIR, else
+    /// ./config, else the files built into sage.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) config_dir: Option<PathBuf>,
+    /// Set a key above every other source, e.g. --set server.listen=0.0.0.0:8080
+    /// (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub(crate) set: Vec<String>,
 }

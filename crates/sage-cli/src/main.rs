@@ -70,5 +70,7 @@ fn run(command: Command) -> Result<Output, CliError> {
         Command::Vectors(VectorsCommand::Run(args)) => commands::vectors::run(&args),
         Command::Http(HttpCommand::Sign(args)) => commands::http::sign(&args),
         Command::Http(HttpCommand::Verify(args)) => commands::http::verify(&args),
+        Command::Config(command) => commands::config::run(&command),
+        Command::Db(args) => commands::db::run(&args),
     }
 }

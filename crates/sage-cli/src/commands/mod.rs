@@ -2,6 +2,8 @@
 //! and returns an [`Output`](crate::output::Output) or a
 //! [`CliError`](crate::error::CliError).
 
+pub(crate) mod config;
+pub(crate) mod db;
 pub(crate) mod did;
 pub(crate) mod http;
 pub(crate) mod jcs;
