@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole SAGE test suite: formatting, lints, unit/integration/property
 # tests (the storage tests on SQLite and on a real PostgreSQL that this script
-# installs and starts), the golden-vector runner, and the fuzz targets (built,
+# installs and starts; the Ethereum registry against a local anvil chain from
+# npm), the golden-vector runner, and the fuzz targets (built,
 # then run for a short bounded time each). `.ci/run` calls exactly this script.
 # Run it as root on a fresh machine: it installs what it needs.
 #
@@ -25,6 +26,10 @@ step "PostgreSQL for the storage tests (Debian's postgresql, started on loopback
 # The last line of the script is the export of SAGE_TEST_DATABASE_URL.
 eval "$(scripts/ensure-postgres.sh | tail -n 1)"
 echo "SAGE_TEST_DATABASE_URL=${SAGE_TEST_DATABASE_URL}"
+
+step "Ethereum tools for the registry (npm: solc-js, anvil, forge), and the contract's forge tests"
+eval "$(scripts/ensure-chain-tools.sh | tail -n 1)"
+(cd contracts && npx --no-install forge test --use ./solc-shim --offline)
 
 step "vendored vectors are intact"
 (cd vectors/sage-spec && sha256sum --check --quiet SHA256SUMS)

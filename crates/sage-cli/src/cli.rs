@@ -10,8 +10,10 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success
   1  verification failed (bad signature, vector mismatch, digest mismatch, replay, stale, ...)
-  2  invalid input (bad arguments, malformed key file, JSON, HTTP message, DID)
-  3  I/O error (unreadable or unwritable file, refusing to overwrite)";
+  2  invalid input (bad arguments, malformed key file, JSON, HTTP message, DID,
+     invalid configuration; a database command refused)
+  3  I/O error (unreadable or unwritable file, refusing to overwrite) or
+     database failure (connection, migration, pg_dump/psql)";
 
 /// SAGE (Secure Agent Guarantee Engine) command-line tool: keys, message
 /// signatures, RFC 9421 HTTP signatures, JCS, did:sage and the sage-spec
@@ -325,21 +327,23 @@ pub(crate) enum EnvironmentArg {
     Production,
 }
 
+/// Which configuration a command loads; shared by `sage config` and
+/// `sage db` (global, so they may follow a subcommand of `db`).
 #[derive(Debug, Args)]
 pub(crate) struct ConfigArgs {
     /// The environment whose config/ENV.yaml is loaded. Default:
     /// $SAGE_ENV, else local.
-    #[arg(long, value_enum, value_name = "ENV")]
+    #[arg(long, value_enum, value_name = "ENV", global = true)]
     pub(crate) env: Option<EnvironmentArg>,
     /// A YAML file merged above the environment file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     pub(crate) config: Option<PathBuf>,
     /// Directory of the environment files. Default: $SAGE_CONFIG_DIR, else
     /// ./config, else the files built into sage.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", global = true)]
     pub(crate) config_dir: Option<PathBuf>,
     /// Set a key above every other source, e.g. --set server.listen=0.0.0.0:8080
     /// (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
+    #[arg(long = "set", value_name = "KEY=VALUE", global = true)]
     pub(crate) set: Vec<String>,
 }

@@ -2,26 +2,34 @@
 //!
 //! Messages name what was wrong (file, field, reason) and never include
 //! key material: key-file errors carry only the parser's verdict, never
-//! the text that was read.
+//! the text that was read. Configuration errors never show a secret's
+//! value, and database errors name the database by its URL with the
+//! password redacted.
 
 use core::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use sage_config::{ConfigError, ConfigErrors};
 use sage_core::did::DidError;
 use sage_core::jcs::JcsError;
 use sage_core::primitives::jwk::JwkError;
 use sage_core::primitives::pem::PemError;
 use sage_core::primitives::{KeyError, SignatureError};
+use sage_store::StoreError;
 use sage_vectors::RunnerError;
+use serde_json::{Map, Value, json};
+use sqlx::migrate::MigrateError;
 
 /// Exit status: success.
 pub(crate) const EXIT_OK: u8 = 0;
 /// Exit status: a signature, digest, vector or freshness check failed.
 pub(crate) const EXIT_VERIFICATION_FAILED: u8 = 1;
-/// Exit status: arguments, key file, JSON, HTTP message or DID is malformed.
+/// Exit status: arguments, key file, JSON, HTTP message, DID or
+/// configuration is malformed, or a database command was refused.
 pub(crate) const EXIT_INVALID_INPUT: u8 = 2;
-/// Exit status: a file could not be read or written.
+/// Exit status: a file could not be read or written, or the database
+/// failed.
 pub(crate) const EXIT_IO: u8 = 3;
 
 /// What an I/O error was doing.
@@ -109,6 +117,14 @@ pub(crate) enum CliError {
     HttpVerification { code: &'static str, reason: String },
     /// Vectors ran and some failed (each is already printed).
     VectorsFailed { failed: usize },
+    /// The configuration is invalid, or one of its files unreadable: every
+    /// error and warning of the load.
+    Config(ConfigErrors),
+    /// A database command failed on the database `database` (its URL,
+    /// password redacted).
+    Store { database: String, error: StoreError },
+    /// A database command against production without `--yes`.
+    NotConfirmed { environment: &'static str },
 }
 
 impl CliError {
@@ -122,11 +138,50 @@ impl CliError {
             | Self::BadKeyFile { .. }
             | Self::BadJson { .. }
             | Self::BadHttpMessage { .. }
-            | Self::BadDid { .. } => EXIT_INVALID_INPUT,
+            | Self::BadDid { .. }
+            | Self::NotConfirmed { .. } => EXIT_INVALID_INPUT,
             Self::BadVectors(RunnerError::Io { .. }) => EXIT_IO,
             Self::BadVectors(_) => EXIT_INVALID_INPUT,
             Self::Io { .. } | Self::WouldOverwrite { .. } => EXIT_IO,
+            // Only unreadable files is an I/O failure; anything invalid
+            // (alone or beside them) is the user's input.
+            Self::Config(errors) => {
+                let unreadable = |e: &ConfigError| matches!(e, ConfigError::Read { .. });
+                if !errors.errors.is_empty() && errors.errors.iter().all(unreadable) {
+                    EXIT_IO
+                } else {
+                    EXIT_INVALID_INPUT
+                }
+            }
+            Self::Store { error, .. } => store_exit_code(error),
         }
+    }
+
+    /// Members of the JSON form of this failure besides `ok`, `exit_code`,
+    /// `code` and `error`: the listed errors of a configuration, the
+    /// database of a store failure.
+    pub(crate) fn json_details(&self) -> Map<String, Value> {
+        let mut details = Map::new();
+        match self {
+            Self::Config(ConfigErrors { errors, warnings }) => {
+                let errors: Vec<Value> = errors
+                    .iter()
+                    .map(|e| json!({ "path": e.path(), "message": e.to_string() }))
+                    .collect();
+                let warnings: Vec<Value> = warnings
+                    .iter()
+                    .map(|w| json!({ "path": w.path, "message": w.to_string() }))
+                    .collect();
+                details.insert("valid".into(), false.into());
+                details.insert("errors".into(), errors.into());
+                details.insert("warnings".into(), warnings.into());
+            }
+            Self::Store { database, .. } => {
+                details.insert("database".into(), database.clone().into());
+            }
+            _ => {}
+        }
+        details
     }
 
     /// The §13.6 diagnostic code, for failures that have one.
@@ -181,7 +236,73 @@ impl fmt::Display for CliError {
             Self::BadSignature(e) => write!(f, "signature does not verify: {e}"),
             Self::HttpVerification { code, reason } => write!(f, "{code}: {reason}"),
             Self::VectorsFailed { failed } => write!(f, "{failed} vector(s) failed"),
+            Self::Config(ConfigErrors { errors, warnings }) => {
+                let count = errors.len();
+                write!(
+                    f,
+                    "invalid configuration ({count} error{}):",
+                    if count == 1 { "" } else { "s" }
+                )?;
+                for error in errors {
+                    write!(f, "\n  error: {error}")?;
+                }
+                for warning in warnings {
+                    write!(f, "\n  warning: {warning}")?;
+                }
+                Ok(())
+            }
+            Self::Store { database, error } => {
+                write!(f, "database {database}: ")?;
+                describe_store_error(f, error)
+            }
+            Self::NotConfirmed { environment } => write!(
+                f,
+                "refusing to run against {environment} without --yes \
+                 (the environment comes from --env, else $SAGE_ENV)"
+            ),
         }
+    }
+}
+
+/// Refusals and unusable input exit 2; the database, the tools it runs
+/// and the files it writes exit 3.
+fn store_exit_code(error: &StoreError) -> u8 {
+    match error {
+        StoreError::UnsupportedScheme { .. }
+        | StoreError::InvalidUrl
+        | StoreError::NotABackup { .. }
+        | StoreError::NoSeedData { .. }
+        | StoreError::ZeroMigrations
+        | StoreError::SchemaMismatch { .. }
+        | StoreError::NonUtf8Path { .. }
+        | StoreError::InMemory => EXIT_INVALID_INPUT,
+        _ => EXIT_IO,
+    }
+}
+
+/// A store failure, with the migration failures an operator must act on
+/// named for what they are (sqlx's own words are about its bookkeeping).
+fn describe_store_error(f: &mut fmt::Formatter<'_>, error: &StoreError) -> fmt::Result {
+    match error {
+        StoreError::Migrate(MigrateError::VersionMismatch(version)) => write!(
+            f,
+            "migration {version:04} was changed after it was applied (checksum mismatch): \
+             run the sage build that applied it, or restore its original file"
+        ),
+        StoreError::Migrate(MigrateError::VersionMissing(version)) => write!(
+            f,
+            "migration {version:04} is applied in the database but unknown to this build \
+             (the database was migrated by a newer sage)"
+        ),
+        StoreError::Migrate(MigrateError::Dirty(version)) => write!(
+            f,
+            "migration {version:04} failed half-way (dirty): repair the database, \
+             then remove its row from _sqlx_migrations"
+        ),
+        StoreError::Database(
+            e @ (sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut),
+        ) => write!(f, "cannot connect: {e}"),
+        other => write!(f, "{other}"),
     }
 }
 
@@ -193,6 +314,8 @@ impl std::error::Error for CliError {
             Self::BadDid { error, .. } => Some(error),
             Self::BadVectors(e) => Some(e),
             Self::BadSignature(e) => Some(e),
+            Self::Config(e) => Some(e),
+            Self::Store { error, .. } => Some(error),
             _ => None,
         }
     }

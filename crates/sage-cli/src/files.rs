@@ -1,14 +1,16 @@
-//! Reading inputs and writing key files: the only file system access of
-//! the CLI besides the vector runner.
+//! Reading inputs, writing key files and creating the data directory: the
+//! only file system access of the CLI itself (the vector runner, the
+//! configuration loader and the store do their own).
 //!
 //! Private key files are created with mode 0600 from the first byte
 //! (never chmod-ed afterwards), an existing file is replaced only on
 //! request and then atomically (a 0600 temporary file renamed over it),
-//! and a failed write leaves no partial file behind.
+//! and a failed write leaves no partial file behind. Directories the CLI
+//! creates for node data get mode 0700: they hold the database and keys.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::OpenOptionsExt as _;
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
@@ -134,6 +136,16 @@ fn write_new_file(path: &Path, contents: &[u8]) -> Result<(), CliError> {
         });
     }
     Ok(())
+}
+
+/// Creates `dir` and any missing parent, each new one with mode 0700; an
+/// existing directory is left as it is.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), CliError> {
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(CliError::io(dir, IoAction::Create))
 }
 
 /// A sibling of `path` for an atomic replace: same directory (so `rename`

@@ -5,7 +5,7 @@
 //! (which is sans-IO) as values. Every command prints a text form by
 //! default and a JSON form with `--json`; failures go to stderr and end in
 //! the exit codes of [`error`] (0 ok, 1 verification failed, 2 invalid
-//! input, 3 I/O).
+//! input or configuration, 3 I/O or database).
 
 mod cli;
 mod commands;
@@ -13,6 +13,7 @@ mod error;
 mod files;
 mod keyfile;
 mod output;
+mod store_options;
 
 use std::process::ExitCode;
 

@@ -137,6 +137,7 @@ pub(crate) fn print_failure(error: &CliError, json: bool) {
             object.insert("code".into(), code.into());
         }
         object.insert("error".into(), error.to_string().into());
+        object.extend(error.json_details());
         println!("{}", Value::Object(object));
     }
 }

@@ -87,36 +87,34 @@ fn check_lists_every_error_and_exits_2() {
     let env = [("SAGE_SERVER__LISTEN", "not-an-address")];
     let run = sage(dir.path(), &args, &env);
     assert_eq!(run.code, 2, "{}", run.all_output());
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
     assert!(
-        run.stdout.starts_with("configuration invalid (5 errors)\n"),
-        "{}",
-        run.stdout
-    );
-    for expected in [
-        "error: registry.ethereum.contract_address: \"0x12\" is not an Ethereum address",
-        "error: server.listen: ",
-        "(set by $SAGE_SERVER__LISTEN)",
-        "error: session.idle_timeout: \"soon\" is not a duration",
-        "error: session.max_age: must be > 0 (set by bad.yaml)",
-        "error: unknown_section: unknown key (set by bad.yaml)",
-    ] {
-        assert!(
-            run.stdout.contains(expected),
-            "{expected} not in {}",
-            run.stdout
-        );
-    }
-    assert!(
-        run.stderr.contains("invalid configuration"),
+        run.stderr
+            .starts_with("sage: invalid configuration (5 errors):\n"),
         "{}",
         run.stderr
     );
+    for expected in [
+        "\n  error: registry.ethereum.contract_address: \"0x12\" is not an Ethereum address",
+        "\n  error: server.listen: ",
+        "(set by $SAGE_SERVER__LISTEN)",
+        "\n  error: session.idle_timeout: \"soon\" is not a duration",
+        "\n  error: session.max_age: must be > 0 (set by bad.yaml)",
+        "\n  error: unknown_section: unknown key (set by bad.yaml)",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "{expected} not in {}",
+            run.stderr
+        );
+    }
 
     let mut json_args = vec!["--json"];
     json_args.extend(args);
     let json = sage(dir.path(), &json_args, &env).json();
     assert_eq!(json["valid"], false);
     assert_eq!(json["ok"], false);
+    assert_eq!(json["exit_code"], 2);
     let paths: Vec<&str> = json["errors"]
         .as_array()
         .unwrap()
@@ -141,19 +139,19 @@ fn check_names_each_unset_variable_of_the_environment_file() {
     let run = sage(dir.path(), &["config", "check", "--env", "production"], &[]);
     assert_eq!(run.code, 2, "{}", run.all_output());
     assert!(
-        run.stdout.contains("config/production.yaml:"),
+        run.stderr.contains("config/production.yaml:"),
         "{}",
-        run.stdout
+        run.stderr
     );
     assert!(
-        run.stdout.contains("${SAGE_DATABASE_URL} is not set"),
+        run.stderr.contains("${SAGE_DATABASE_URL} is not set"),
         "{}",
-        run.stdout
+        run.stderr
     );
     assert!(
-        run.stdout.contains("${SAGE_REGISTRY_CONTRACT} is not set"),
+        run.stderr.contains("${SAGE_REGISTRY_CONTRACT} is not set"),
         "{}",
-        run.stdout
+        run.stderr
     );
 }
 
@@ -272,9 +270,9 @@ fn bad_arguments_and_unreadable_files_have_their_exit_codes() {
     );
     assert_eq!(run.code, 3, "{}", run.all_output());
     assert!(
-        run.stdout.contains("missing.yaml: cannot read"),
+        run.stderr.contains("missing.yaml: cannot read"),
         "{}",
-        run.stdout
+        run.stderr
     );
 
     let run = sage(
@@ -291,9 +289,9 @@ fn bad_arguments_and_unreadable_files_have_their_exit_codes() {
     let run = sage(dir.path(), &["config", "check"], &[("SAGE_ENV", "prod")]);
     assert_eq!(run.code, 2, "{}", run.all_output());
     assert!(
-        run.stdout
+        run.stderr
             .contains("SAGE_ENV: unknown environment \"prod\""),
         "{}",
-        run.stdout
+        run.stderr
     );
 }

@@ -4,17 +4,20 @@
 //! `show` prints the effective configuration (YAML, or JSON with
 //! `--json`) with every secret and database password redacted, and says
 //! which source set each value that is not a built-in default. `check`
-//! prints only the verdict and the warnings. Both list every error of an
-//! invalid configuration and exit 2 (3 when a file cannot be read).
+//! prints only the verdict and the warnings. Both fail with
+//! [`CliError::Config`] on an invalid configuration: every error listed,
+//! exit 2 (3 when only files could not be read).
+//!
+//! [`load_config`] is the one loader of the CLI: `sage db` selects and
+//! loads its configuration through it too, with the same flags
+//! ([`ConfigArgs`]).
 
 use serde_json::{Map, Value, json};
 
-use sage_config::{
-    ConfigError, ConfigErrors, EnvVars, Environment, LoadOptions, LoadedConfig, Origin, load,
-};
+use sage_config::{EnvVars, Environment, LoadOptions, LoadedConfig, Origin, load};
 
 use crate::cli::{ConfigArgs, ConfigCommand, EnvironmentArg};
-use crate::error::{CliError, IoAction};
+use crate::error::CliError;
 use crate::output::Output;
 
 /// `sage config show|check`.
@@ -36,8 +39,20 @@ impl From<EnvironmentArg> for Environment {
     }
 }
 
-fn options(args: &ConfigArgs) -> Result<LoadOptions, CliError> {
-    let overrides = args
+/// Loads and validates the configuration `args` select (the process
+/// environment supplies `SAGE_ENV`, `SAGE_<SECTION>__<KEY>` and `${VAR}`).
+/// `flags` are key-path overrides of the calling command (e.g.
+/// `("database.url", URL)` from `--database-url`); they sit in the
+/// command-line layer with `--set`, after it, so they win over it.
+///
+/// # Errors
+/// [`CliError::BadArgument`] for a `--set` without `=`;
+/// [`CliError::Config`] with every error of an invalid configuration.
+pub(crate) fn load_config(
+    args: &ConfigArgs,
+    flags: Vec<(String, String)>,
+) -> Result<LoadedConfig, CliError> {
+    let mut overrides = args
         .set
         .iter()
         .map(|pair| {
@@ -49,21 +64,20 @@ fn options(args: &ConfigArgs) -> Result<LoadOptions, CliError> {
                 })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(LoadOptions {
+    overrides.extend(flags);
+    load(LoadOptions {
         env: args.env.map(Environment::from),
         config_dir: args.config_dir.clone(),
         explicit_file: args.config.clone(),
         overrides,
         env_vars: EnvVars::from_process(),
     })
+    .map_err(CliError::Config)
 }
 
 /// `sage config show`.
 fn show(args: &ConfigArgs) -> Result<Output, CliError> {
-    let loaded = match load(options(args)?) {
-        Ok(loaded) => loaded,
-        Err(errors) => return Ok(invalid(errors)),
-    };
+    let loaded = load_config(args, Vec::new())?;
     let mut out = Output::new();
     let yaml = serde_saphyr::to_string(&loaded.config).map_err(|e| CliError::BadArgument {
         argument: "config",
@@ -100,10 +114,7 @@ fn show(args: &ConfigArgs) -> Result<Output, CliError> {
 
 /// `sage config check`.
 fn check(args: &ConfigArgs) -> Result<Output, CliError> {
-    let loaded = match load(options(args)?) {
-        Ok(loaded) => loaded,
-        Err(errors) => return Ok(invalid(errors)),
-    };
+    let loaded = load_config(args, Vec::new())?;
     let mut out = Output::new();
     let count = loaded.warnings.len();
     out.line(format!(
@@ -135,43 +146,4 @@ fn warnings_json(loaded: &LoadedConfig) -> Vec<Value> {
         .iter()
         .map(|w| json!({ "path": w.path, "message": w.to_string() }))
         .collect()
-}
-
-/// Every error and warning of an invalid configuration, and the failure
-/// that sets the exit code: 3 when only files could not be read, else 2.
-fn invalid(errors: ConfigErrors) -> Output {
-    let mut out = Output::new();
-    let ConfigErrors { errors, warnings } = errors;
-    let count = errors.len();
-    out.line(format!(
-        "configuration invalid ({count} error{})",
-        if count == 1 { "" } else { "s" }
-    ));
-    let mut listed = Vec::new();
-    for error in &errors {
-        out.line(format!("error: {error}"));
-        listed.push(json!({ "path": error.path(), "message": error.to_string() }));
-    }
-    let mut warned = Vec::new();
-    for warning in &warnings {
-        out.line(format!("warning: {warning}"));
-        warned.push(json!({ "path": warning.path, "message": warning.to_string() }));
-    }
-    out.json("valid", false)
-        .json("errors", listed)
-        .json("warnings", warned);
-    let only_unreadable = errors.iter().all(|e| matches!(e, ConfigError::Read { .. }));
-    let failure = match errors.into_iter().next() {
-        Some(ConfigError::Read { path, source }) if only_unreadable => CliError::Io {
-            path,
-            action: IoAction::Read,
-            source,
-        },
-        _ => CliError::BadArgument {
-            argument: "config",
-            reason: format!("invalid configuration ({count} error(s) listed above)"),
-        },
-    };
-    out.fail(failure);
-    out
 }

@@ -1,15 +1,21 @@
 //! `sage db`: the store's database tools (sage-store).
 //!
 //! `migrate up|down [N]|status`, `seed`, `backup FILE` and `restore FILE`
-//! against the database `--database-url` names (SQLite or PostgreSQL).
-//! Each prints what it did; each refuses to run when `--env` (default
-//! `$SAGE_ENV`, else `local`) is `production`, unless `--yes` is given.
-//! Database URLs are printed with their password redacted.
+//! against the database of the node configuration: the same layers and
+//! flags as `sage config` (`--env`, `--config`, `--config-dir`, `--set`;
+//! `SAGE_<SECTION>__<KEY>` variables), with `--database-url` as the
+//! highest-priority override of `database.url`. The pool settings come from
+//! `database.pool` (see [`crate::store_options`]).
+//!
+//! Each command prints what it did. Each refuses to run when the loaded
+//! configuration's environment is `production` unless `--yes` is given;
+//! the refusal comes before anything is created or opened. A SQLite
+//! database is created when missing, with its directory. Database URLs
+//! are printed with their password redacted.
 //!
 //! The CLI is synchronous: each command runs on a single-threaded tokio
 //! runtime built for it.
 
-use std::io;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
@@ -19,23 +25,26 @@ use sage_store::backup::{RestoreReport, restore};
 use sage_store::seed::seed;
 use sage_store::{
     Environment, FileAction, MigrationReport, MigrationStatus, Store, StoreError, StoreOptions,
-    redact_url,
 };
 
+use crate::cli::ConfigArgs;
+use crate::commands::config::load_config;
 use crate::error::{CliError, IoAction};
+use crate::files::create_private_dir;
 use crate::output::Output;
+use crate::store_options::{store_environment, store_settings};
 
 /// Options of every `sage db` command.
 #[derive(Debug, Args)]
 pub(crate) struct DbArgs {
-    /// The database: sqlite://FILE or postgres://USER:PASSWORD@HOST:PORT/DB.
+    /// Which configuration: environment, files, overrides. `seed` takes its
+    /// data set from the environment.
+    #[command(flatten)]
+    pub(crate) config: ConfigArgs,
+    /// The database, above every configuration source (database.url):
+    /// sqlite://FILE or postgres://USER:PASSWORD@HOST:PORT/DB.
     #[arg(long, value_name = "URL", global = true)]
     pub(crate) database_url: Option<String>,
-    /// The environment the database belongs to (local, development,
-    /// staging, production). Default: $SAGE_ENV, else local. `seed` takes
-    /// its data set from it.
-    #[arg(long, value_name = "ENV", global = true)]
-    pub(crate) env: Option<String>,
     /// Confirm a command against a production database.
     #[arg(long, global = true)]
     pub(crate) yes: bool,
@@ -48,9 +57,9 @@ pub(crate) enum DbCommand {
     /// Schema migrations.
     #[command(subcommand)]
     Migrate(MigrateCommand),
-    /// Write the seed agents of --env (development or local: four agents,
-    /// one revoked; staging: two) into the DID cache: real keys, valid
-    /// proofs of possession. Production has no seed data.
+    /// Write the seed agents of the environment (development or local: four
+    /// agents, one revoked; staging: two) into the DID cache: real keys,
+    /// valid proofs of possession. Production has no seed data.
     Seed,
     /// Write a backup of the database to FILE (SQLite: VACUUM INTO, online;
     /// PostgreSQL: pg_dump of the store's schema). Never overwrites FILE.
@@ -83,52 +92,70 @@ pub(crate) struct FileArg {
 
 /// `sage db ...`.
 pub(crate) fn run(args: &DbArgs) -> Result<Output, CliError> {
-    let environment = environment(args.env.as_deref())?;
+    let flags = args
+        .database_url
+        .iter()
+        .map(|url| ("database.url".to_owned(), url.clone()))
+        .collect();
+    let loaded = load_config(&args.config, flags)?;
+    let environment = store_environment(loaded.environment);
     if environment.is_production() && !args.yes {
-        return Err(CliError::BadArgument {
-            argument: "--env",
-            reason: "refusing to run against production without --yes".to_owned(),
+        return Err(CliError::NotConfirmed {
+            environment: environment.name(),
         });
     }
-    let url = args
-        .database_url
-        .clone()
-        .ok_or_else(|| CliError::BadArgument {
-            argument: "--database-url",
-            reason: "no database given (sqlite://FILE or postgres://...)".to_owned(),
-        })?;
-    let options = StoreOptions::new(url);
+    let settings = store_settings(&loaded.config);
+    if let Some(dir) = &settings.sqlite_dir {
+        create_private_dir(dir)?;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|source| CliError::Io {
-            path: PathBuf::from(options.redacted_url()),
+            path: PathBuf::from("the async runtime"),
             action: IoAction::Create,
             source,
         })?;
     let mut output = Output::new();
+    let url_origin = loaded
+        .sources
+        .get("database.url")
+        .map_or_else(|| "default".to_owned(), ToString::to_string);
     output
-        .field("database", "database", options.redacted_url())
+        .line(format!("database: {} ({url_origin})", settings.shown_url))
+        .json("database", settings.shown_url.as_str())
+        .json("database_source", url_origin)
         .field("environment", "environment", environment.name());
+    for warning in &loaded.warnings {
+        output.note(format!("warning: {warning}"));
+    }
     runtime
-        .block_on(execute(&args.command, &options, environment, &mut output))
-        .map_err(|e| store_error(&options, e))?;
+        .block_on(execute(
+            &args.command,
+            &settings.options,
+            environment,
+            &mut output,
+        ))
+        .map_err(|error| match error {
+            // A backup or restore file, not the database: named by its path.
+            StoreError::Io {
+                path,
+                source,
+                action,
+            } => CliError::Io {
+                path,
+                action: match action {
+                    FileAction::Read => IoAction::Read,
+                    _ => IoAction::Create,
+                },
+                source,
+            },
+            error => CliError::Store {
+                database: settings.shown_url.clone(),
+                error,
+            },
+        })?;
     Ok(output)
-}
-
-fn environment(flag: Option<&str>) -> Result<Environment, CliError> {
-    let from_env = std::env::var("SAGE_ENV").ok();
-    let (name, argument) = match (flag, from_env.as_deref()) {
-        (Some(name), _) => (name, "--env"),
-        (None, Some(name)) if !name.is_empty() => (name, "SAGE_ENV"),
-        _ => return Ok(Environment::Local),
-    };
-    name.parse().map_err(
-        |e: sage_store::environment::UnknownEnvironment| CliError::BadArgument {
-            argument,
-            reason: e.to_string(),
-        },
-    )
 }
 
 async fn execute(
@@ -275,46 +302,4 @@ fn print_restore(output: &mut Output, file: &std::path::Path, report: &RestoreRe
             .map(|(table, rows)| json!({"table": table, "rows": rows}))
             .collect::<Vec<_>>(),
     );
-}
-
-/// A store failure as a CLI failure: refusals and bad input exit 2, file
-/// and database failures exit 3 (named by the file, or by the redacted URL).
-fn store_error(options: &StoreOptions, error: StoreError) -> CliError {
-    match error {
-        StoreError::BackupExists { path } => CliError::Io {
-            path,
-            action: IoAction::Create,
-            source: io::Error::from(io::ErrorKind::AlreadyExists),
-        },
-        StoreError::Io {
-            path,
-            source,
-            action,
-        } => CliError::Io {
-            path,
-            action: match action {
-                FileAction::Read => IoAction::Read,
-                _ => IoAction::Create,
-            },
-            source,
-        },
-        StoreError::UnsupportedScheme { .. } | StoreError::InvalidUrl => CliError::BadArgument {
-            argument: "--database-url",
-            reason: error.to_string(),
-        },
-        StoreError::NotABackup { .. }
-        | StoreError::NoSeedData { .. }
-        | StoreError::ZeroMigrations
-        | StoreError::SchemaMismatch { .. }
-        | StoreError::NonUtf8Path { .. }
-        | StoreError::InMemory => CliError::BadArgument {
-            argument: "sage db",
-            reason: error.to_string(),
-        },
-        other => CliError::Io {
-            path: PathBuf::from(redact_url(&options.url)),
-            action: IoAction::Write,
-            source: io::Error::other(other),
-        },
-    }
 }
