@@ -44,4 +44,7 @@ pub mod time;
 pub mod transport;
 pub mod version;
 
+#[cfg(test)]
+mod test_vectors;
+
 pub use rand_core;

@@ -22,19 +22,7 @@ fn labels() -> &'static Labels {
 }
 
 fn card_vector() -> serde_json::Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../vectors/sage-spec/did.json"
-    );
-    let file: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    file["vectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == "a2a-card-proof-ed25519")
-        .unwrap()
-        .clone()
+    crate::test_vectors::vector("did.json", "a2a-card-proof-ed25519")
 }
 
 fn vector_card_json() -> String {

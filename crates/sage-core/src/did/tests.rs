@@ -24,19 +24,7 @@ fn labels() -> &'static Labels {
 }
 
 fn vector(name: &str) -> serde_json::Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../vectors/sage-spec/did.json"
-    );
-    let file: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    file["vectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == name)
-        .unwrap()
-        .clone()
+    crate::test_vectors::vector("did.json", name)
 }
 
 fn did(s: &str) -> Did {

@@ -21,10 +21,6 @@ use crate::transport::{WireMessage, WireResponse};
 use crate::version::{Labels, ProtocolVersion};
 
 const V: ProtocolVersion = ProtocolVersion::V1Draft1;
-const VECTORS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../vectors/sage-spec/hpke.json"
-);
 const ALICE: &str = "did:sage:ethereum:0x1111111111111111111111111111111111111111";
 const BOB: &str = "did:sage:ethereum:0x2222222222222222222222222222222222222222";
 const MALLORY: &str = "did:sage:ethereum:0x3333333333333333333333333333333333333333";
@@ -46,15 +42,7 @@ fn t0() -> Timestamp {
 // ---------------------------------------------------------------------------
 
 fn vector(name: &str) -> Value {
-    let text = std::fs::read_to_string(VECTORS).unwrap();
-    let file: Value = serde_json::from_str(&text).unwrap();
-    file["vectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == name)
-        .unwrap_or_else(|| panic!("vector {name} missing"))
-        .clone()
+    crate::test_vectors::vector("hpke.json", name)
 }
 
 fn text<'a>(v: &'a Value, path: &str, key: &str) -> &'a str {

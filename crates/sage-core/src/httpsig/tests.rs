@@ -20,17 +20,8 @@ fn at(offset: i64) -> Timestamp {
     Timestamp::from_unix_seconds(CREATED + offset)
 }
 
-fn vectors() -> Vec<Value> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../vectors/sage-spec/rfc9421.json"
-    );
-    let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    file["vectors"].as_array().unwrap().clone()
-}
-
 fn vector(name: &str) -> Value {
-    vectors().into_iter().find(|v| v["name"] == name).unwrap()
+    crate::test_vectors::vector("rfc9421.json", name)
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> &'a str {

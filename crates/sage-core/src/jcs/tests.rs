@@ -9,11 +9,6 @@ use super::serialize::cmp_utf16;
 use super::*;
 use crate::encoding::hex_encode;
 
-const JCS_VECTORS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../vectors/sage-spec/jcs.json"
-);
-
 fn canonical_text(input: &str) -> String {
     String::from_utf8(canonicalize(input.as_bytes()).unwrap()).unwrap()
 }
@@ -31,8 +26,7 @@ fn number_text(x: f64) -> String {
 
 #[test]
 fn all_sage_spec_jcs_vectors_canonicalise_to_the_recorded_bytes() {
-    let file: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(JCS_VECTORS).unwrap()).unwrap();
+    let file = crate::test_vectors::suite("jcs.json");
     let vectors = file["vectors"].as_array().unwrap();
     let names: Vec<&str> = vectors
         .iter()
@@ -77,8 +71,7 @@ fn all_sage_spec_jcs_vectors_canonicalise_to_the_recorded_bytes() {
 
 #[test]
 fn agent_card_vector_through_serde_bridge_matches_the_vector() {
-    let file: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(JCS_VECTORS).unwrap()).unwrap();
+    let file = crate::test_vectors::suite("jcs.json");
     let vector = file["vectors"]
         .as_array()
         .unwrap()

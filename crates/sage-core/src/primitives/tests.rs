@@ -6,22 +6,8 @@ use crate::encoding::{hex_decode, hex_encode};
 
 const MESSAGE: &[u8] = b"SAGE test vector message: The quick brown fox jumps over the lazy dog.";
 
-fn vectors() -> serde_json::Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../vectors/sage-spec/crypto.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 fn vector(name: &str) -> serde_json::Value {
-    vectors()["vectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == name)
-        .unwrap()
-        .clone()
+    crate::test_vectors::vector("crypto.json", name)
 }
 
 fn out(v: &serde_json::Value, k: &str) -> Vec<u8> {

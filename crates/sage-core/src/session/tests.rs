@@ -20,10 +20,6 @@ use crate::time::Timestamp;
 use crate::version::ProtocolVersion;
 
 const V: ProtocolVersion = ProtocolVersion::V1Draft1;
-const VECTORS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../vectors/sage-spec/session.json"
-);
 
 fn rng() -> UnwrapErr<SysRng> {
     UnwrapErr(SysRng)
@@ -34,15 +30,7 @@ fn t0() -> Timestamp {
 }
 
 fn vector(name: &str) -> Value {
-    let text = std::fs::read_to_string(VECTORS).unwrap();
-    let file: Value = serde_json::from_str(&text).unwrap();
-    file["vectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["name"] == name)
-        .unwrap()
-        .clone()
+    crate::test_vectors::vector("session.json", name)
 }
 
 fn hex(v: &Value) -> Vec<u8> {
