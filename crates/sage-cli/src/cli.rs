@@ -280,6 +280,29 @@ pub(crate) enum DidCommand {
     /// Parse a did:sage identifier: chain, identifier, original DID (or why
     /// it is rejected).
     Parse(DidParseArgs),
+    /// Register an agent (state created) with its signing keys, each with
+    /// its proof of possession, and an optional X25519 KEM key endorsed by
+    /// the controller (the first key). Local registry: the configured
+    /// database, migrated with `sage db migrate up`.
+    Register(Box<crate::commands::registry::RegisterArgs>),
+    /// Activate a registered agent (signed by its controller key).
+    Activate(crate::commands::registry::ControllerArgs),
+    /// Resolve a DID to its record (through the resolver cache), or with
+    /// --document to its W3C DID document and metadata.
+    Resolve(crate::commands::registry::ResolveArgs),
+    /// Add a signing key (with its proof of possession) or an X25519 KEM
+    /// key (endorsed by the controller) to an active agent.
+    AddKey(crate::commands::registry::AddKeyArgs),
+    /// Revoke a key of an active agent (kept in the record forever; the
+    /// last signing key cannot be revoked: deactivate instead).
+    RevokeKey(crate::commands::registry::RevokeKeyArgs),
+    /// Change the name, description, endpoint or capabilities of an
+    /// active agent.
+    Update(crate::commands::registry::UpdateArgs),
+    /// Deactivate an agent, for good (its DID is never reassigned).
+    Deactivate(crate::commands::registry::ControllerArgs),
+    /// List the agents of an owner.
+    List(crate::commands::registry::ListArgs),
 }
 
 #[derive(Debug, Args)]

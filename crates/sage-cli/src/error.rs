@@ -16,6 +16,7 @@ use sage_core::jcs::JcsError;
 use sage_core::primitives::jwk::JwkError;
 use sage_core::primitives::pem::PemError;
 use sage_core::primitives::{KeyError, SignatureError};
+use sage_registry::RegistryError;
 use sage_store::StoreError;
 use sage_vectors::RunnerError;
 use serde_json::{Map, Value, json};
@@ -125,6 +126,8 @@ pub(crate) enum CliError {
     Store { database: String, error: StoreError },
     /// A database command against production without `--yes`.
     NotConfirmed { environment: &'static str },
+    /// A registry operation or resolution failed (`sage did ...`).
+    Registry(RegistryError),
 }
 
 impl CliError {
@@ -154,6 +157,7 @@ impl CliError {
                 }
             }
             Self::Store { error, .. } => store_exit_code(error),
+            Self::Registry(error) => registry_exit_code(error),
         }
     }
 
@@ -179,6 +183,10 @@ impl CliError {
             Self::Store { database, .. } => {
                 details.insert("database".into(), database.clone().into());
             }
+            Self::Registry(error) => {
+                let problem = serde_json::to_value(error.problem()).unwrap_or(Value::Null);
+                details.insert("problem".into(), problem);
+            }
             _ => {}
         }
         details
@@ -190,6 +198,7 @@ impl CliError {
             Self::HttpVerification { code, .. } => Some(code),
             Self::BadSignature(_) => Some("sig.bad"),
             Self::BadDid { error, .. } => Some(error.code()),
+            Self::Registry(error) => Some(error.code()),
             _ => None,
         }
     }
@@ -260,7 +269,28 @@ impl fmt::Display for CliError {
                 "refusing to run against {environment} without --yes \
                  (the environment comes from --env, else $SAGE_ENV)"
             ),
+            Self::Registry(RegistryError::Unreachable(cause)) => {
+                write!(
+                    f,
+                    "record.unreachable: the registry cannot be reached: {cause}"
+                )
+            }
+            Self::Registry(error) => write!(f, "{}: {error}", error.code()),
         }
+    }
+}
+
+/// Failed proofs, signatures and freshness checks exit 1; a registry or
+/// database that cannot be used exits 3; every other refusal is about the
+/// input (the DID, the key, the record's state) and exits 2.
+fn registry_exit_code(error: &RegistryError) -> u8 {
+    match error {
+        RegistryError::BadPop { .. }
+        | RegistryError::Unauthorized
+        | RegistryError::Replayed
+        | RegistryError::Stale => EXIT_VERIFICATION_FAILED,
+        RegistryError::Unreachable(_) | RegistryError::InvalidRecord(_) => EXIT_IO,
+        _ => EXIT_INVALID_INPUT,
     }
 }
 
@@ -316,6 +346,7 @@ impl std::error::Error for CliError {
             Self::BadSignature(e) => Some(e),
             Self::Config(e) => Some(e),
             Self::Store { error, .. } => Some(error),
+            Self::Registry(error) => Some(error),
             _ => None,
         }
     }

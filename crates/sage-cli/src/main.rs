@@ -68,6 +68,7 @@ fn run(command: Command) -> Result<Output, CliError> {
         Command::Verify(args) => commands::raw::verify(&args),
         Command::Jcs(args) => commands::jcs::canonicalize_input(&args),
         Command::Did(DidCommand::Parse(args)) => commands::did::parse(&args),
+        Command::Did(command) => commands::registry::run(command),
         Command::Vectors(VectorsCommand::Run(args)) => commands::vectors::run(&args),
         Command::Http(HttpCommand::Sign(args)) => commands::http::sign(&args),
         Command::Http(HttpCommand::Verify(args)) => commands::http::verify(&args),

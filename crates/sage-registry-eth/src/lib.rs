@@ -33,6 +33,7 @@ mod bindings;
 mod client;
 mod commit;
 mod error;
+mod registry_impl;
 mod revert;
 mod types;
 
@@ -41,6 +42,7 @@ pub use commit::{
     COMMIT_MAX_DELAY_SECS, COMMIT_MIN_DELAY_SECS, agent_id_for_did, commit_hash, key_hash,
 };
 pub use error::{EthRegistryError, TransportFailure};
+pub use registry_impl::{BACKEND, EthRegistry, EthRegistryOptions, PendingRegistration};
 pub use types::{
     AgentState, BlockRef, CommitmentState, Committed, Deployment, NewKey, OnChainAgent, OnChainKey,
     Registered, RegistrationRequest, RegistryKeyType, TxReceipt,

@@ -9,6 +9,7 @@
 //! | [`SessionStore`] | sage-core sessions | seed sealed at rest ([`seal`]); counters and replay window in clear columns, updated with optimistic concurrency |
 //! | [`NonceStore`] | `(scope, nonce)` until expiry | one atomic upsert decides; the async counterpart of [`sage_core::replay::ReplayStore`] |
 //! | [`DidStore`] | resolved AgentMetadataV4 records | TTL, tombstones for revoked DIDs, lookups by owner and by key |
+//! | [`RegistryStore`] | the embedded registry's authoritative records, keys and history | versioned writes (one writer per version), append-only keys, never deleted |
 //!
 //! Open a [`Store`] from [`StoreOptions`] (the URL picks the engine), run
 //! [`Store::migrate_up`], take [`Store::sessions`] with the
@@ -46,6 +47,7 @@ pub mod environment;
 pub mod instant;
 pub mod migrate;
 pub mod postgres;
+pub mod registry;
 pub mod seal;
 pub mod seed;
 pub mod sqlite;
@@ -68,6 +70,7 @@ pub use model::{
     Page, PageRequest, SessionCursor, SessionProgress, SessionRecord, StoredSession, SweepReport,
 };
 pub use options::{Engine, SqliteDurability, StoreOptions, redact_url};
+pub use registry::RegistryStore;
 pub use seal::KeyEncryptionKey;
 pub use store::{Sessions, Store};
 pub use sweeper::{SweepSnapshot, SweepStats, Sweeper, SweeperHandle};

@@ -9,4 +9,5 @@ pub(crate) mod http;
 pub(crate) mod jcs;
 pub(crate) mod keys;
 pub(crate) mod raw;
+pub(crate) mod registry;
 pub(crate) mod vectors;

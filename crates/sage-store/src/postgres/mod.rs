@@ -16,6 +16,7 @@
 
 mod dids;
 mod nonces;
+mod registry;
 mod sessions;
 
 use std::str::FromStr;

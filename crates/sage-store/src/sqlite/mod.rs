@@ -27,6 +27,7 @@
 mod dids;
 mod nonce_writer;
 mod nonces;
+mod registry;
 mod sessions;
 
 use std::path::{Path, PathBuf};

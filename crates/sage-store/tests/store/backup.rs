@@ -121,7 +121,7 @@ async fn sqlite_restore_migrates_an_empty_target_first() {
     let restored = target.open().await;
     assert_eq!(
         restored.migration_status().await.unwrap().current_version(),
-        1
+        2
     );
     assert_eq!(restored.count(T0).await.unwrap(), 1);
 }

@@ -13,6 +13,7 @@ mod backup;
 mod dids;
 mod migrations;
 mod nonces;
+mod registry;
 mod seed;
 mod sessions;
 mod sweeper;

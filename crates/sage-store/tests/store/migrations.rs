@@ -8,25 +8,31 @@ async fn migrations_go_up_down_and_up_again(db: &TestDb) {
     let store = db.open_unmigrated().await;
     let status = store.migration_status().await.unwrap();
     assert_eq!(status.current_version(), 0);
-    assert_eq!(status.pending(), 1);
+    assert_eq!(status.pending(), 2);
     assert_eq!(status.dirty, None);
 
     let up = store.migrate_up().await.unwrap();
-    assert_eq!(up.migrations, vec![(1, "initial".to_owned())]);
+    assert_eq!(
+        up.migrations,
+        vec![(1, "initial".to_owned()), (2, "registry".to_owned())]
+    );
     assert!(
         store.migrate_up().await.unwrap().migrations.is_empty(),
         "second up applied again"
     );
     let status = store.migration_status().await.unwrap();
-    assert_eq!(status.current_version(), 1);
+    assert_eq!(status.current_version(), 2);
     assert!(status.migrations.iter().all(|m| m.applied && m.checksum_ok));
     store
         .check_and_store("s", "n", T0, T0.add_seconds(1))
         .await
         .unwrap();
 
-    let down = store.migrate_down(1).await.unwrap();
-    assert_eq!(down.migrations, vec![(1, "initial".to_owned())]);
+    let down = store.migrate_down(2).await.unwrap();
+    assert_eq!(
+        down.migrations,
+        vec![(2, "registry".to_owned()), (1, "initial".to_owned())]
+    );
     assert_eq!(store.migration_status().await.unwrap().current_version(), 0);
     assert!(
         store
@@ -42,7 +48,7 @@ async fn migrations_go_up_down_and_up_again(db: &TestDb) {
     ));
 
     store.migrate_up().await.unwrap();
-    assert_eq!(store.migration_status().await.unwrap().current_version(), 1);
+    assert_eq!(store.migration_status().await.unwrap().current_version(), 2);
     // The tables are new and empty again.
     assert_eq!(store.count(T0).await.unwrap(), 0);
     store
