@@ -52,6 +52,8 @@ pub mod seal;
 pub mod seed;
 pub mod sqlite;
 pub mod sweeper;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 mod error;
 mod model;

@@ -6,7 +6,10 @@
 // inside #[test] functions): any failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
+// `both_engines!` comes from sage-store's `test-support` harness.
 #[macro_use]
+extern crate sage_store;
+
 mod common;
 
 mod backup;
