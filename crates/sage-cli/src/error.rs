@@ -7,6 +7,7 @@
 //! password redacted.
 
 use core::fmt;
+use core::time::Duration;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -16,7 +17,9 @@ use sage_core::jcs::JcsError;
 use sage_core::primitives::jwk::JwkError;
 use sage_core::primitives::pem::PemError;
 use sage_core::primitives::{KeyError, SignatureError};
+use sage_core::time::Timestamp;
 use sage_registry::RegistryError;
+use sage_registry_eth::EthRegistryError;
 use sage_store::StoreError;
 use sage_vectors::RunnerError;
 use serde_json::{Map, Value, json};
@@ -128,6 +131,25 @@ pub(crate) enum CliError {
     NotConfirmed { environment: &'static str },
     /// A registry operation or resolution failed (`sage did ...`).
     Registry(RegistryError),
+    /// The Ethereum node at `rpc_url` cannot be used for the registry at
+    /// `contract`: unreachable, serving another chain, holding no contract
+    /// there, or refusing the sender (`sage did ... --registry ethereum`).
+    Chain {
+        rpc_url: String,
+        contract: String,
+        error: EthRegistryError,
+    },
+    /// `sage did activate` before the registry's activation delay ran out.
+    ActivationTooEarly {
+        did: String,
+        /// The first block time at which activation is accepted.
+        activatable_at: Timestamp,
+        /// The registry's activation delay, in seconds after registration.
+        delay_secs: u64,
+    },
+    /// The registry refused a reveal as too early: the configured wait
+    /// between commit and reveal is shorter than the chain's delay.
+    RevealTooEarly { reveal_wait: Duration },
 }
 
 impl CliError {
@@ -158,6 +180,8 @@ impl CliError {
             }
             Self::Store { error, .. } => store_exit_code(error),
             Self::Registry(error) => registry_exit_code(error),
+            Self::Chain { error, .. } => chain_exit_code(error),
+            Self::ActivationTooEarly { .. } | Self::RevealTooEarly { .. } => EXIT_INVALID_INPUT,
         }
     }
 
@@ -187,6 +211,15 @@ impl CliError {
                 let problem = serde_json::to_value(error.problem()).unwrap_or(Value::Null);
                 details.insert("problem".into(), problem);
             }
+            Self::Chain {
+                rpc_url, contract, ..
+            } => {
+                details.insert("rpc_url".into(), rpc_url.clone().into());
+                details.insert("contract_address".into(), contract.clone().into());
+            }
+            Self::ActivationTooEarly { activatable_at, .. } => {
+                details.insert("activatable_at".into(), activatable_at.to_rfc3339().into());
+            }
             _ => {}
         }
         details
@@ -199,6 +232,13 @@ impl CliError {
             Self::BadSignature(_) => Some("sig.bad"),
             Self::BadDid { error, .. } => Some(error.code()),
             Self::Registry(error) => Some(error.code()),
+            Self::Chain {
+                error: EthRegistryError::Unreachable(_) | EthRegistryError::ReceiptTimeout,
+                ..
+            } => Some("record.unreachable"),
+            Self::ActivationTooEarly { .. } | Self::RevealTooEarly { .. } => {
+                Some("registry.rejected")
+            }
             _ => None,
         }
     }
@@ -276,7 +316,82 @@ impl fmt::Display for CliError {
                 )
             }
             Self::Registry(error) => write!(f, "{}: {error}", error.code()),
+            Self::Chain {
+                rpc_url,
+                contract,
+                error,
+            } => describe_chain_error(f, rpc_url, contract, error),
+            Self::ActivationTooEarly {
+                did,
+                activatable_at,
+                delay_secs,
+            } => write!(
+                f,
+                "{did} cannot be activated yet: the registry accepts its activation from \
+                 {} (block time; its activation delay is {delay_secs}s after registration)",
+                activatable_at.to_rfc3339()
+            ),
+            Self::RevealTooEarly { reveal_wait } => write!(
+                f,
+                "the registry refused the reveal as too early: registry.ethereum.reveal_wait \
+                 ({}s) is shorter than its commit-reveal delay (PROTOCOL.md §8.3); register \
+                 again with a longer wait (the new commitment replaces this one)",
+                reveal_wait.as_secs()
+            ),
         }
+    }
+}
+
+/// A node that cannot be used, named by what is wrong and which
+/// configuration key to look at.
+fn describe_chain_error(
+    f: &mut fmt::Formatter<'_>,
+    rpc_url: &str,
+    contract: &str,
+    error: &EthRegistryError,
+) -> fmt::Result {
+    match error {
+        EthRegistryError::Unreachable(cause) => write!(
+            f,
+            "record.unreachable: cannot reach the Ethereum node at {rpc_url} \
+             (registry.ethereum.rpc_url): {cause}"
+        ),
+        EthRegistryError::ChainIdMismatch { expected, actual } => write!(
+            f,
+            "the Ethereum node at {rpc_url} serves chain {actual}, \
+             but registry.ethereum.chain_id is {expected}"
+        ),
+        EthRegistryError::NoContract => write!(
+            f,
+            "no contract at {contract} (registry.ethereum.contract_address) on the chain \
+             of {rpc_url}"
+        ),
+        EthRegistryError::ReceiptTimeout => write!(
+            f,
+            "record.unreachable: the Ethereum node at {rpc_url} gave no receipt within \
+             registry.ethereum.receipt_timeout"
+        ),
+        EthRegistryError::InvalidSignerKey => {
+            f.write_str("registry.ethereum.sender_key is not a secp256k1 private key")
+        }
+        EthRegistryError::UnsupportedUrlScheme => write!(
+            f,
+            "registry.ethereum.rpc_url {rpc_url}: only http:// is supported \
+             (the Ethereum client is built without TLS)"
+        ),
+        other => write!(f, "the Ethereum node at {rpc_url}: {other}"),
+    }
+}
+
+/// A node that cannot be reached (or that lost a transaction) exits 3,
+/// like any unusable registry; a node that does not match the
+/// configuration, or refuses what was sent, exits 2.
+fn chain_exit_code(error: &EthRegistryError) -> u8 {
+    match error {
+        EthRegistryError::Unreachable(_)
+        | EthRegistryError::ReceiptTimeout
+        | EthRegistryError::Malformed { .. } => EXIT_IO,
+        _ => EXIT_INVALID_INPUT,
     }
 }
 
@@ -347,6 +462,7 @@ impl std::error::Error for CliError {
             Self::Config(e) => Some(e),
             Self::Store { error, .. } => Some(error),
             Self::Registry(error) => Some(error),
+            Self::Chain { error, .. } => Some(error),
             _ => None,
         }
     }

@@ -314,16 +314,58 @@ impl Default for RegistryConfig {
     }
 }
 
-/// `[registry.ethereum]`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// `[registry.ethereum]`: the `AgentCardRegistry` contract and the account
+/// that writes to it (PROTOCOL.md §8.2–§8.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EthereumConfig {
-    /// JSON-RPC endpoint (`http`, `https`, `ws` or `wss`).
+    /// JSON-RPC endpoint. Only `http://` is usable: the Ethereum client is
+    /// built without TLS, so an `https://` node is reached through a node
+    /// or TLS-terminating proxy on this machine.
     pub rpc_url: Option<String>,
     /// Address of the registry contract.
     pub contract_address: Option<EthereumAddress>,
     /// Chain id the endpoint must report.
     pub chain_id: Option<u64>,
+    /// The account that signs and pays for registry transactions (it owns
+    /// the records it registers): a secret reference whose value is the
+    /// account's secp256k1 private key, 32 bytes in hex (`0x` optional) or
+    /// base64. Only writes need it; resolution never does.
+    pub sender_key: Option<Secret>,
+    /// How long a registration waits between its commit and its reveal
+    /// (default 65 s: the registry's 60 s minimum, §8.3, plus a margin for
+    /// the next block's timestamp; at most 1 h, when the commitment
+    /// expires).
+    #[serde(with = "crate::duration::serde_human")]
+    pub reveal_wait: Duration,
+    /// Time allowed for one JSON-RPC request (default 30 s).
+    #[serde(with = "crate::duration::serde_human")]
+    pub request_timeout: Duration,
+    /// How long a transaction's receipt is awaited (default 2 min).
+    #[serde(with = "crate::duration::serde_human")]
+    pub receipt_timeout: Duration,
+}
+
+/// The registry's minimum delay between a commit and its reveal
+/// (PROTOCOL.md §8.3; the contract's `COMMIT_MIN_DELAY`).
+pub(crate) const COMMIT_MIN_DELAY: Duration = Duration::from_secs(60);
+
+/// The registry's maximum delay between a commit and its reveal
+/// (PROTOCOL.md §8.3; the contract's `COMMIT_MAX_DELAY`).
+pub(crate) const COMMIT_MAX_DELAY: Duration = Duration::from_secs(3600);
+
+impl Default for EthereumConfig {
+    fn default() -> Self {
+        Self {
+            rpc_url: None,
+            contract_address: None,
+            chain_id: None,
+            sender_key: None,
+            reveal_wait: COMMIT_MIN_DELAY + Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            receipt_timeout: Duration::from_secs(120),
+        }
+    }
 }
 
 /// `[identity]`: this node's keys. Relative paths are relative to

@@ -331,9 +331,14 @@ pub enum Warning {
     /// An RPC endpoint over plain HTTP to another host.
     #[error("plain {scheme} to a remote host: registry answers can be forged in transit")]
     InsecureRpc {
-        /// `http` or `ws`.
+        /// The scheme (`http`).
         scheme: &'static str,
     },
+    /// A reveal wait shorter than the registry's commit-reveal delay.
+    #[error(
+        "shorter than the registry's 60s commit-reveal delay (PROTOCOL.md §8.3): the reveal is refused unless the chain's clock runs ahead (a development chain)"
+    )]
+    RevealBeforeCommitDelay,
     /// Metrics on the public listener in production.
     #[error("metrics are served on the public listener (server.listen); set metrics.listen")]
     PublicMetrics,

@@ -215,7 +215,8 @@ impl Secret {
     }
 
     /// Reads the secret and decodes it as a 32-byte key written in hex (64
-    /// digits) or base64 (standard or URL-safe, padded or not).
+    /// digits, optionally after `0x`, as Ethereum tools print private keys)
+    /// or base64 (standard or URL-safe, padded or not).
     ///
     /// # Errors
     /// As [`Secret::resolve`], and [`SecretError::NotAKey`] when the value
@@ -236,12 +237,16 @@ fn read_file(path: &Path) -> Result<Vec<u8>, SecretError> {
     })
 }
 
-/// Decodes a 32-byte key from hex or base64 text.
+/// Decodes a 32-byte key from hex (`0x` optional) or base64 text.
 fn decode_key(text: &[u8]) -> Result<Zeroizing<[u8; KEY_LEN]>, KeyEncodingError> {
     let text = text.trim_ascii();
+    let digits = text
+        .strip_prefix(b"0x")
+        .or_else(|| text.strip_prefix(b"0X"))
+        .unwrap_or(text);
     let decoded: Zeroizing<Vec<u8>> =
-        if text.len() == 2 * KEY_LEN && text.iter().all(u8::is_ascii_hexdigit) {
-            Zeroizing::new(hex::decode(text).map_err(|_| KeyEncodingError::NotEncoded)?)
+        if digits.len() == 2 * KEY_LEN && digits.iter().all(u8::is_ascii_hexdigit) {
+            Zeroizing::new(hex::decode(digits).map_err(|_| KeyEncodingError::NotEncoded)?)
         } else {
             [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
                 .iter()
@@ -411,7 +416,13 @@ mod tests {
         let expected: Vec<u8> = (0u8..32).collect();
         let hex_key = hex::encode(&expected);
         let url_key = URL_SAFE_NO_PAD.encode(&expected);
-        for text in [KEY_B64, hex_key.as_str(), url_key.as_str()] {
+        let prefixed = format!("0x{hex_key}");
+        for text in [
+            KEY_B64,
+            hex_key.as_str(),
+            prefixed.as_str(),
+            url_key.as_str(),
+        ] {
             assert_eq!(decode_key(text.as_bytes()).unwrap().as_slice(), expected);
         }
         assert_eq!(

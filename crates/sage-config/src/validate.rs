@@ -11,9 +11,10 @@
 use core::time::Duration;
 
 use sage_core::httpsig::{ComponentId, HttpSigError, MAX_BODY_LEN};
+use sage_core::primitives::{KeyType, SigningKey};
 use sage_core::version::ProtocolVersion;
 
-use crate::config::{PROFILE_REQUEST_COMPONENTS, SageConfig};
+use crate::config::{COMMIT_MAX_DELAY, COMMIT_MIN_DELAY, PROFILE_REQUEST_COMPONENTS, SageConfig};
 use crate::duration::format_duration;
 use crate::env_vars::EnvVars;
 use crate::environment::Environment;
@@ -106,7 +107,7 @@ pub fn validate(config: &SageConfig, environment: Environment, env: &EnvVars) ->
     session(config, &mut v);
     handshake(config, &mut v);
     rfc9421(config, &mut v);
-    registry(config, environment, &mut v);
+    registry(config, environment, env, &mut v);
     identity(config, env, &mut v);
     management(config, env, &mut v);
     observability(config, environment, &mut v);
@@ -270,7 +271,7 @@ fn rfc9421(config: &SageConfig, v: &mut Validation) {
     }
 }
 
-fn registry(config: &SageConfig, environment: Environment, v: &mut Validation) {
+fn registry(config: &SageConfig, environment: Environment, env: &EnvVars, v: &mut Validation) {
     let registry = &config.registry;
     if registry.cache_ttl > REGISTRY_FRESHNESS {
         v.warn("registry.cache_ttl", Warning::LongRegistryCache);
@@ -298,21 +299,92 @@ fn registry(config: &SageConfig, environment: Environment, v: &mut Validation) {
                 Some(0) => v.error("registry.ethereum.chain_id", Invalid::MustBePositive),
                 Some(_) => {}
             }
+            if let Some(secret) = &ethereum.sender_key {
+                sender_key(secret, env, v);
+            }
+            reveal_wait(ethereum.reveal_wait, v);
+            v.positive(
+                "registry.ethereum.request_timeout",
+                ethereum.request_timeout,
+            );
+            v.positive(
+                "registry.ethereum.receipt_timeout",
+                ethereum.receipt_timeout,
+            );
         }
     }
 }
 
+/// The sender key must resolve to a usable secp256k1 private key: a
+/// misconfigured account is better found here than after a commit paid
+/// its stake.
+fn sender_key(secret: &Secret, env: &EnvVars, v: &mut Validation) {
+    let path = "registry.ethereum.sender_key";
+    v.secret_file_mode(path, secret);
+    match secret.resolve_key(env) {
+        Ok(key) => {
+            if SigningKey::from_bytes(KeyType::Secp256k1, key.as_slice()).is_err() {
+                v.error(
+                    path,
+                    Invalid::Secret(format!(
+                        "{} is not a secp256k1 private key (zero, or not below the curve order)",
+                        secret.reference()
+                    )),
+                );
+            }
+        }
+        Err(e) => v.error(path, Invalid::Secret(e.to_string())),
+    }
+}
+
+/// A reveal later than the registry's maximum delay always fails (the
+/// commitment has expired); one before its minimum delay fails unless the
+/// chain's clock runs ahead of this machine's (a development chain).
+fn reveal_wait(wait: Duration, v: &mut Validation) {
+    let path = "registry.ethereum.reveal_wait";
+    if wait > COMMIT_MAX_DELAY {
+        v.error(
+            path,
+            Invalid::TooLarge {
+                limit: format_duration(COMMIT_MAX_DELAY),
+                because: Some("the registry refuses a reveal once its commitment is 1h old"),
+            },
+        );
+    } else if wait < COMMIT_MIN_DELAY {
+        v.warn(path, Warning::RevealBeforeCommitDelay);
+    }
+}
+
+/// The Ethereum client speaks JSON-RPC over plain HTTP only (it is built
+/// without TLS), so any other scheme would fail on every request: it is
+/// refused here, with what to do instead.
 fn rpc_url(url: &str, v: &mut Validation) {
     let path = "registry.ethereum.rpc_url";
     let Some((scheme, rest)) = url.split_once("://") else {
         v.error(
             path,
             Invalid::BadUrl {
-                reason: "not a URL: expected http://, https://, ws:// or wss://",
+                reason: "not a URL: expected http://HOST[:PORT]",
             },
         );
         return;
     };
+    let refusal = match scheme.to_ascii_lowercase().as_str() {
+        "http" => None,
+        "https" => Some(
+            "https:// is not supported: the Ethereum client is built without TLS; \
+             use http:// to a node on this machine, or to a local TLS-terminating proxy",
+        ),
+        "ws" | "wss" => Some(
+            "ws:// and wss:// are not supported: the Ethereum client speaks JSON-RPC \
+             over http://",
+        ),
+        _ => Some("unsupported scheme: expected http://"),
+    };
+    if let Some(reason) = refusal {
+        v.error(path, Invalid::BadUrl { reason });
+        return;
+    }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host_port = authority.rsplit('@').next().unwrap_or_default();
     let host = if host_port.starts_with('[') {
@@ -322,20 +394,6 @@ fn rpc_url(url: &str, v: &mut Validation) {
             .map_or("", |h| h.trim_start_matches('['))
     } else {
         host_port.split(':').next().unwrap_or_default()
-    };
-    let plain = match scheme.to_ascii_lowercase().as_str() {
-        "https" | "wss" => None,
-        "http" => Some("http"),
-        "ws" => Some("ws"),
-        _ => {
-            v.error(
-                path,
-                Invalid::BadUrl {
-                    reason: "unsupported scheme: expected http, https, ws or wss",
-                },
-            );
-            return;
-        }
     };
     if host.is_empty() {
         v.error(
@@ -350,8 +408,8 @@ fn rpc_url(url: &str, v: &mut Validation) {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback());
-    if let (Some(scheme), false) = (plain, loopback) {
-        v.warn(path, Warning::InsecureRpc { scheme });
+    if !loopback {
+        v.warn(path, Warning::InsecureRpc { scheme: "http" });
     }
 }
 
@@ -448,17 +506,39 @@ mod tests {
     }
 
     #[test]
-    fn rpc_urls_need_a_known_scheme_and_warn_when_plain_and_remote() {
+    fn rpc_urls_must_be_http_and_warn_when_remote() {
         let mut v = Validation::default();
         rpc_url("http://127.0.0.1:8545", &mut v);
-        rpc_url("https://rpc.example", &mut v);
-        rpc_url("wss://user:pw@[::1]:8546/ws", &mut v);
+        rpc_url("http://user:pw@[::1]:8546/rpc", &mut v);
+        rpc_url("HTTP://localhost", &mut v);
         assert!(v.errors.is_empty() && v.warnings.is_empty(), "{v:?}");
         rpc_url("http://rpc.example:8545", &mut v);
         assert_eq!(v.warnings.len(), 1);
-        rpc_url("ftp://rpc.example", &mut v);
-        rpc_url("rpc.example", &mut v);
-        rpc_url("https://", &mut v);
-        assert_eq!(v.errors.len(), 3);
+        for refused in [
+            "https://rpc.example",
+            "wss://rpc.example/ws",
+            "ws://127.0.0.1:8546",
+            "ftp://rpc.example",
+            "rpc.example",
+            "http://",
+        ] {
+            let before = v.errors.len();
+            rpc_url(refused, &mut v);
+            assert_eq!(v.errors.len(), before + 1, "{refused}");
+        }
+        let https = v.errors[0].to_string();
+        assert!(https.contains("without TLS"), "{https}");
+    }
+
+    #[test]
+    fn reveal_waits_past_the_commitment_lifetime_are_errors_and_short_ones_warnings() {
+        let mut v = Validation::default();
+        reveal_wait(Duration::from_secs(65), &mut v);
+        reveal_wait(COMMIT_MAX_DELAY, &mut v);
+        assert!(v.errors.is_empty() && v.warnings.is_empty(), "{v:?}");
+        reveal_wait(Duration::from_secs(5), &mut v);
+        assert_eq!(v.warnings.len(), 1);
+        reveal_wait(COMMIT_MAX_DELAY + Duration::from_secs(1), &mut v);
+        assert_eq!(v.errors.len(), 1);
     }
 }

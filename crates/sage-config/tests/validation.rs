@@ -137,7 +137,7 @@ fn a_literal_secret_is_refused_without_being_echoed() {
 #[test]
 fn sqlite_in_production_is_a_warning_not_an_error() {
     let yaml = "storage:\n  key_encryption_key: env:SAGE_KEK\n\
-                registry:\n  backend: ethereum\n  ethereum:\n    rpc_url: https://rpc.example\n\
+                registry:\n  backend: ethereum\n  ethereum:\n    rpc_url: http://127.0.0.1:8545\n\
                 \x20   contract_address: \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\n    chain_id: 1\n\
                 metrics:\n  listen: 127.0.0.1:9090\nlogging:\n  format: json\n";
     let dir = config_dir(&[("production.yaml", yaml)]);

@@ -12,7 +12,10 @@
 //!   schema. Resolution goes through the caching resolver with
 //!   `registry.cache_ttl`, as the node's does, and every write drops the
 //!   DID's cached answer.
-//! - `ethereum`: not available from this command yet (see the error).
+//! - `ethereum`: the `AgentCardRegistry` contract at
+//!   `registry.ethereum.*`, driven by sage-registry-eth (the [`eth`]
+//!   module). Writes are sent by the account of
+//!   `registry.ethereum.sender_key`; no database is involved.
 //!
 //! Changes are requests signed by the record's controller key (its first
 //! accepted signing key): `--key FILE` names the private key file. Private
@@ -22,22 +25,25 @@
 //! The CLI is synchronous: each command runs on a single-threaded tokio
 //! runtime built for it, with the system clock and the OS RNG.
 
+mod eth;
+mod progress;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 use serde_json::{Map, Value, json};
 
-use sage_config::RegistryBackend;
+use sage_config::{LoadedConfig, RegistryBackend, SageConfig};
 use sage_core::did::{Chain, Did, DidUrl};
 use sage_core::encoding::hex_encode;
 use sage_core::primitives::{KeyError, PrivateKey, PublicKey, SigningKey, key_id};
 use sage_core::version::{Labels, ProtocolVersion};
 use sage_registry::model::key_name;
 use sage_registry::{
-    Activate, AddKey, CachingResolver, Deactivate, ListRequest, LocalRegistry, NewKey, RecordState,
-    Register, Registry, RegistryError, RegistryRecord, Request, RequestBody, RequestHeader,
-    ResolvedRecord, RevokeKey, SignedRequest, Update,
+    Activate, AddKey, CachingResolver, Deactivate, ListRequest, Listing, LocalRegistry, NewKey,
+    RecordState, Register, Registry, RegistryError, RegistryRecord, Request, RequestBody,
+    RequestHeader, ResolvedRecord, RevokeKey, SignedRequest, Source, Update,
 };
 use sage_store::{Store, SystemClock};
 
@@ -63,7 +69,8 @@ pub(crate) struct BackendArgs {
     /// Which configuration: environment, files, overrides.
     #[command(flatten)]
     pub(crate) config: ConfigArgs,
-    /// The registry backend. Default: registry.backend of the configuration.
+    /// The registry backend (sets registry.backend). Default:
+    /// registry.backend of the configuration.
     #[arg(long, value_enum, value_name = "BACKEND")]
     pub(crate) registry: Option<RegistryArg>,
     /// The database of the local registry, above every configuration
@@ -206,14 +213,59 @@ pub(crate) fn run(command: DidCommand) -> Result<Output, CliError> {
     runtime.block_on(execute(command))
 }
 
+/// The configuration and backend flags of a registry command.
+fn backend_args(command: &DidCommand) -> Option<&BackendArgs> {
+    Some(match command {
+        DidCommand::Parse(_) => return None,
+        DidCommand::Register(args) => &args.backend,
+        DidCommand::Activate(args) | DidCommand::Deactivate(args) => &args.backend,
+        DidCommand::AddKey(args) => &args.controller.backend,
+        DidCommand::RevokeKey(args) => &args.controller.backend,
+        DidCommand::Update(args) => &args.controller.backend,
+        DidCommand::Resolve(args) => &args.backend,
+        DidCommand::List(args) => &args.backend,
+    })
+}
+
+/// Loads the configuration with `--registry` and `--database-url` as
+/// overrides above every other source, so that the backend they select
+/// is validated as if the configuration named it.
+fn load(args: &BackendArgs) -> Result<LoadedConfig, CliError> {
+    let mut flags: Vec<(String, String)> = args
+        .database_url
+        .iter()
+        .map(|url| ("database.url".to_owned(), url.clone()))
+        .collect();
+    if let Some(registry) = args.registry {
+        let backend = match registry {
+            RegistryArg::Local => "local",
+            RegistryArg::Ethereum => "ethereum",
+        };
+        flags.push(("registry.backend".to_owned(), backend.to_owned()));
+    }
+    load_config(&args.config, flags)
+}
+
 async fn execute(command: DidCommand) -> Result<Output, CliError> {
+    let Some(args) = backend_args(&command) else {
+        if let DidCommand::Parse(args) = &command {
+            return crate::commands::did::parse(args);
+        }
+        return Ok(Output::new());
+    };
+    let loaded = load(args)?;
+    if loaded.config.registry.backend == RegistryBackend::Ethereum {
+        return eth::execute(command, &loaded).await;
+    }
+    let config = &loaded.config;
     let mut out = Output::new();
     match command {
         DidCommand::Parse(args) => return crate::commands::did::parse(&args),
-        DidCommand::Register(args) => register(&args, &mut out).await?,
+        DidCommand::Register(args) => register(&args, config, &mut out).await?,
         DidCommand::Activate(args) => {
             change(
                 &args,
+                config,
                 &mut out,
                 |_, _| Ok(Activate),
                 |local, signed| async move { local.resolver.activate(&signed).await },
@@ -223,6 +275,7 @@ async fn execute(command: DidCommand) -> Result<Output, CliError> {
         DidCommand::Deactivate(args) => {
             change(
                 &args,
+                config,
                 &mut out,
                 |_, _| Ok(Deactivate),
                 |local, signed| async move { local.resolver.deactivate(&signed).await },
@@ -233,8 +286,19 @@ async fn execute(command: DidCommand) -> Result<Output, CliError> {
             let new_key = KeyFile::load(&args.new_key)?;
             change(
                 &args.controller,
+                config,
                 &mut out,
-                |record, controller| add_key_body(record, controller, new_key, &args.new_key),
+                |record, controller| {
+                    let controller_bytes = controller.verifying_key().to_bytes();
+                    let endorser = || {
+                        record
+                            .keys
+                            .iter()
+                            .find(|k| k.key_data == controller_bytes)
+                            .map(|k| k.name.clone())
+                    };
+                    add_key_body(&record.did, controller, new_key, &args.new_key, endorser)
+                },
                 |local, signed| async move { local.resolver.add_key(&signed).await },
             )
             .await?;
@@ -243,6 +307,7 @@ async fn execute(command: DidCommand) -> Result<Output, CliError> {
             let key = key_reference(&args.key_name)?;
             change(
                 &args.controller,
+                config,
                 &mut out,
                 |_, _| Ok(RevokeKey { key }),
                 |local, signed| async move { local.resolver.revoke_key(&signed).await },
@@ -259,14 +324,15 @@ async fn execute(command: DidCommand) -> Result<Output, CliError> {
             };
             change(
                 &args.controller,
+                config,
                 &mut out,
                 |_, _| Ok(body),
                 |local, signed| async move { local.resolver.update(&signed).await },
             )
             .await?;
         }
-        DidCommand::Resolve(args) => resolve(&args, &mut out).await?,
-        DidCommand::List(args) => list(&args, &mut out).await?,
+        DidCommand::Resolve(args) => resolve(&args, config, &mut out).await?,
+        DidCommand::List(args) => list(&args, config, &mut out).await?,
     }
     Ok(out)
 }
@@ -283,30 +349,10 @@ fn rng() -> impl sage_core::rand_core::CryptoRng {
     getrandom::rand_core::UnwrapErr(getrandom::SysRng)
 }
 
-/// Loads the configuration and opens the backend it (or `--registry`)
-/// names.
-async fn open(args: &BackendArgs) -> Result<Local, CliError> {
-    let flags = args
-        .database_url
-        .iter()
-        .map(|url| ("database.url".to_owned(), url.clone()))
-        .collect();
-    let loaded = load_config(&args.config, flags)?;
-    let backend = match args.registry {
-        Some(RegistryArg::Local) => RegistryBackend::Local,
-        Some(RegistryArg::Ethereum) => RegistryBackend::Ethereum,
-        None => loaded.config.registry.backend,
-    };
-    if backend == RegistryBackend::Ethereum {
-        return Err(CliError::BadArgument {
-            argument: "--registry",
-            reason: "the Ethereum registry is not available from `sage did` yet: \
-                     this build has no Ethereum adapter for the registry commands \
-                     (use --registry local)"
-                .to_owned(),
-        });
-    }
-    let settings = store_settings(&loaded.config);
+/// Opens the local registry of `config` (its database, which must be
+/// migrated) and the caching resolver in front of it.
+async fn open(config: &SageConfig) -> Result<Local, CliError> {
+    let settings = store_settings(config);
     let store_error = |error| CliError::Store {
         database: settings.shown_url.clone(),
         error,
@@ -331,7 +377,7 @@ async fn open(args: &BackendArgs) -> Result<Local, CliError> {
     let resolver = CachingResolver::new(
         registry.clone(),
         store.clone(),
-        loaded.config.registry.cache_ttl,
+        config.registry.cache_ttl,
         clock,
     );
     Ok(Local {
@@ -402,14 +448,77 @@ fn registry_error(error: RegistryError) -> CliError {
     CliError::Registry(error)
 }
 
-/// `sage did register`.
-async fn register(args: &RegisterArgs, out: &mut Output) -> Result<(), CliError> {
+/// The signing keys and the optional KEM key of `sage did register`.
+fn registration_keys(
+    args: &RegisterArgs,
+) -> Result<
+    (
+        Vec<SigningKey>,
+        Option<sage_core::primitives::X25519PublicKey>,
+    ),
+    CliError,
+> {
     let keys = args
         .keys
         .iter()
         .map(|path| signing_key(path))
         .collect::<Result<Vec<_>, _>>()?;
+    if keys.is_empty() {
+        return Err(CliError::BadArgument {
+            argument: "--key",
+            reason: "at least one signing key is needed".to_owned(),
+        });
+    }
     let kem = args.kem_key.as_deref().map(kem_key).transpose()?;
+    Ok((keys, kem))
+}
+
+/// The registration of `did`: every signing key with its proof of
+/// possession, the KEM key endorsed by the first (the controller).
+fn registration(
+    args: &RegisterArgs,
+    did: &Did,
+    keys: &[SigningKey],
+    kem: Option<&sage_core::primitives::X25519PublicKey>,
+) -> Result<Register, CliError> {
+    let mut new_keys = keys
+        .iter()
+        .zip(&args.keys)
+        .map(|(key, path)| {
+            NewKey::signing(labels(), key, did).map_err(|_| {
+                CliError::key_file(path, KeyFileProblem::Unusable(KeyError::UnknownKeyType))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if let (Some(kem), Some(controller)) = (kem, keys.first()) {
+        new_keys.push(NewKey::kem(
+            labels(),
+            did,
+            kem,
+            controller,
+            &key_name(labels(), 0),
+        ));
+    }
+    Ok(Register {
+        name: args.name.clone(),
+        description: args.description.clone(),
+        endpoint: args.endpoint.clone(),
+        capabilities: if args.capabilities.is_empty() {
+            Map::new()
+        } else {
+            capabilities(&args.capabilities)
+        },
+        keys: new_keys,
+    })
+}
+
+/// `sage did register`.
+async fn register(
+    args: &RegisterArgs,
+    config: &SageConfig,
+    out: &mut Output,
+) -> Result<(), CliError> {
+    let (keys, kem) = registration_keys(args)?;
     let Some(controller) = keys.first() else {
         return Err(CliError::BadArgument {
             argument: "--key",
@@ -420,36 +529,8 @@ async fn register(args: &RegisterArgs, out: &mut Output) -> Result<(), CliError>
         Some(text) => parse_did(text)?,
         None => default_did(controller)?,
     };
-    let mut new_keys = keys
-        .iter()
-        .zip(&args.keys)
-        .map(|(key, path)| {
-            NewKey::signing(labels(), key, &did).map_err(|_| {
-                CliError::key_file(path, KeyFileProblem::Unusable(KeyError::UnknownKeyType))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    if let Some(kem) = kem {
-        new_keys.push(NewKey::kem(
-            labels(),
-            &did,
-            &kem,
-            controller,
-            &key_name(labels(), 0),
-        ));
-    }
-    let body = Register {
-        name: args.name.clone(),
-        description: args.description.clone(),
-        endpoint: args.endpoint.clone(),
-        capabilities: if args.capabilities.is_empty() {
-            Map::new()
-        } else {
-            capabilities(&args.capabilities)
-        },
-        keys: new_keys,
-    };
-    let local = open(&args.backend).await?;
+    let body = registration(args, &did, &keys, kem.as_ref())?;
+    let local = open(config).await?;
     let signed = sign(&did, 0, body, controller);
     let result = local.resolver.register(&signed).await;
     finish(&local, result, out, "registered").await?;
@@ -486,6 +567,7 @@ fn sign<B: RequestBody>(did: &Did, version: u64, body: B, key: &SigningKey) -> S
 /// body, sign it with the controller key, send it, print the result.
 async fn change<B, Build, Submit, Fut>(
     args: &ControllerArgs,
+    config: &SageConfig,
     out: &mut Output,
     build: Build,
     submit: Submit,
@@ -498,7 +580,7 @@ where
 {
     let did = parse_did(&args.did)?;
     let controller = signing_key(&args.key)?;
-    let local = Arc::new(open(&args.backend).await?);
+    let local = Arc::new(open(config).await?);
     let record = local.registry.record(&did).await.map_err(registry_error)?;
     let body = build(&record, &controller)?;
     let signed = sign(&did, record.version, body, &controller);
@@ -507,16 +589,17 @@ where
 }
 
 /// The body of `add-key`: a signing key proves possession itself; an
-/// X25519 key is endorsed by the controller key, named as it is named in
-/// the record.
+/// X25519 key is endorsed by the controller key, named as `endorser`
+/// finds it in the record.
 fn add_key_body(
-    record: &RegistryRecord,
+    did: &Did,
     controller: &SigningKey,
     new_key: KeyFile,
     path: &Path,
+    endorser: impl FnOnce() -> Option<String>,
 ) -> Result<AddKey, CliError> {
     let key = match new_key {
-        KeyFile::Private(PrivateKey::Signing(key)) => NewKey::signing(labels(), &key, &record.did)
+        KeyFile::Private(PrivateKey::Signing(key)) => NewKey::signing(labels(), &key, did)
             .map_err(|_| {
                 CliError::key_file(path, KeyFileProblem::Unusable(KeyError::UnknownKeyType))
             })?,
@@ -530,16 +613,11 @@ fn add_key_body(
                     KeyFileProblem::Unusable(KeyError::NotAnAgreementKey),
                 ));
             };
-            let controller_bytes = controller.verifying_key().to_bytes();
-            let endorser = record
-                .keys
-                .iter()
-                .find(|k| k.key_data == controller_bytes)
-                .ok_or_else(|| CliError::BadArgument {
-                    argument: "--key",
-                    reason: format!("the key is not a key of {}", record.did),
-                })?;
-            NewKey::kem(labels(), &record.did, &kem, controller, &endorser.name)
+            let endorser = endorser().ok_or_else(|| CliError::BadArgument {
+                argument: "--key",
+                reason: format!("the key is not a key of {did}"),
+            })?;
+            NewKey::kem(labels(), did, &kem, controller, &endorser)
         }
     };
     Ok(AddKey { key })
@@ -586,23 +664,37 @@ fn print_record(out: &mut Output, record: &RegistryRecord) {
 }
 
 /// `sage did resolve`.
-async fn resolve(args: &ResolveArgs, out: &mut Output) -> Result<(), CliError> {
+async fn resolve(
+    args: &ResolveArgs,
+    config: &SageConfig,
+    out: &mut Output,
+) -> Result<(), CliError> {
     let did = parse_did(&args.did)?;
-    let local = open(&args.backend).await?;
-    let resolved = local.resolver.resolve(&did).await.map_err(registry_error)?;
+    let local = open(config).await?;
+    let resolved = local.resolver.resolve(&did).await.map_err(registry_error);
     local.store.close().await;
-    if args.document {
-        let resolution = resolved.resolution(labels()).map_err(registry_error)?;
-        let text = serde_json::to_string_pretty(&resolution).unwrap_or_default();
-        out.line(text);
-        if let Value::Object(members) = resolution {
-            for (name, value) in members {
-                out.json(&name, value);
-            }
-        }
+    print_resolution(out, &resolved?, args.document)
+}
+
+/// A resolution: the record, or with `document` the W3C DID document and
+/// its metadata.
+fn print_resolution(
+    out: &mut Output,
+    resolved: &ResolvedRecord,
+    document: bool,
+) -> Result<(), CliError> {
+    if !document {
+        print_resolved(out, resolved);
         return Ok(());
     }
-    print_resolved(out, &resolved);
+    let resolution = resolved.resolution(labels()).map_err(registry_error)?;
+    let text = serde_json::to_string_pretty(&resolution).unwrap_or_default();
+    out.line(text);
+    if let Value::Object(members) = resolution {
+        for (name, value) in members {
+            out.json(&name, value);
+        }
+    }
     Ok(())
 }
 
@@ -616,8 +708,11 @@ fn print_resolved(out: &mut Output, resolved: &ResolvedRecord) {
             out.field("version", "version", version);
         }
         None => {
-            out.line("version: (not in the cached answer)")
-                .json("version", Value::Null);
+            let why = match resolved.source {
+                Source::Cache { .. } => "version: (not in the cached answer)",
+                _ => "version: (this registry keeps no versions)",
+            };
+            out.line(why).json("version", Value::Null);
         }
     }
     out.field("owner", "owner", record.owner.as_str())
@@ -656,8 +751,8 @@ fn print_resolved(out: &mut Output, resolved: &ResolvedRecord) {
 }
 
 /// `sage did list`.
-async fn list(args: &ListArgs, out: &mut Output) -> Result<(), CliError> {
-    let local = open(&args.backend).await?;
+async fn list(args: &ListArgs, config: &SageConfig, out: &mut Output) -> Result<(), CliError> {
+    let local = open(config).await?;
     let page = ListRequest {
         limit: args.limit,
         after: args.after.clone(),
@@ -666,16 +761,22 @@ async fn list(args: &ListArgs, out: &mut Output) -> Result<(), CliError> {
         .resolver
         .list_by_owner(&args.owner, &page)
         .await
-        .map_err(registry_error)?;
+        .map_err(registry_error);
     local.store.close().await;
+    print_listing(out, &args.owner, listing?);
+    Ok(())
+}
+
+/// One line per record of `owner`, and where the next page starts.
+fn print_listing(out: &mut Output, owner: &str, listing: Listing) {
     let mut items = Vec::new();
     for resolved in &listing.items {
+        let version = resolved
+            .version
+            .map_or_else(|| "-".to_owned(), |v| v.to_string());
         out.line(format!(
-            "{} {} version {} {}",
-            resolved.record.did,
-            resolved.state,
-            resolved.version.unwrap_or_default(),
-            resolved.record.name
+            "{} {} version {version} {}",
+            resolved.record.did, resolved.state, resolved.record.name
         ));
         items.push(json!({
             "did": resolved.record.did.as_str(),
@@ -685,13 +786,11 @@ async fn list(args: &ListArgs, out: &mut Output) -> Result<(), CliError> {
         }));
     }
     if listing.items.is_empty() {
-        out.line(format!("no records owned by {}", args.owner));
+        out.line(format!("no records owned by {owner}"));
     }
-    out.json("owner", args.owner.as_str())
-        .json("records", items);
+    out.json("owner", owner).json("records", items);
     if let Some(next) = listing.next.and_then(|n| n.after) {
         out.note(format!("more: --after {next}"))
             .json("next_after", next);
     }
-    Ok(())
 }

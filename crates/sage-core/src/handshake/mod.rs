@@ -108,4 +108,7 @@ mod tests;
 
 pub use error::{HandshakeError, MessageError};
 pub use initiator::{Established, ExpectAck, Initiator, InitiatorConfig};
-pub use responder::{CookiePolicy, PendingInit, Responder, ResponderConfig, ResponderOutcome};
+pub use responder::{
+    AuthenticatedInit, CookiePolicy, PendingInit, ReplayClaim, Responder, ResponderConfig,
+    ResponderOutcome,
+};

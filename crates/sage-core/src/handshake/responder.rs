@@ -173,6 +173,48 @@ pub struct ResponderOutcome {
     _proof: TransportSignatureVerified,
 }
 
+/// An init message whose transport signature verified and whose clock
+/// and `respDid` still hold. Only [`Responder::authenticate`] builds one;
+/// record its [`replay_claim`](Self::replay_claim), then hand it to
+/// [`Responder::finish`].
+#[derive(Debug)]
+pub struct AuthenticatedInit {
+    message: WireMessage,
+    init: InitPayload,
+    claim: ReplayClaim,
+    proof: TransportSignatureVerified,
+}
+
+impl AuthenticatedInit {
+    /// The nonce to check and record in the replay store.
+    pub fn replay_claim(&self) -> &ReplayClaim {
+        &self.claim
+    }
+
+    /// The authenticated initiator DID.
+    pub fn sender_did(&self) -> &str {
+        &self.message.did
+    }
+
+    /// The id of the init message (answer failures with it).
+    pub fn request_id(&self) -> &str {
+        &self.message.id
+    }
+}
+
+/// What the responder's replay memory must check and record for one init
+/// message (§6.5: the nonce, per context, for 10 minutes). Pass the fields
+/// to [`ReplayStore::check_and_store`] or its asynchronous equivalent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayClaim {
+    /// `hpke:<ctxID>`: local to this node's store, never on the wire.
+    pub scope: String,
+    /// The init payload's nonce.
+    pub nonce: String,
+    /// When the store may forget the nonce.
+    pub keep_until: Timestamp,
+}
+
 impl Responder {
     /// A responder for `version` with `config`.
     ///
@@ -259,23 +301,15 @@ impl Responder {
     }
 
     /// Finishes the handshake for an accepted init message, `sender_key`
-    /// being the key the caller resolved for [`PendingInit::sender_did`].
-    /// In order: the transport signature over the payload; `respDid` and
-    /// `ts` once more (time passed while the caller resolved the DID); the
-    /// `(ctxID, nonce)` pair is fresh in `replay` under scope `hpke:<ctxID>`
-    /// (recorded only now that the message is authenticated); HPKE open →
-    /// exporter; a fresh ephemeral pair from `rng`; the DH with `ephC` is
-    /// not all zeros; seed; the session ([`Role::Responder`]); a `kid-<uuid>`
-    /// from `rng`; the ack tag; the envelope signed with the responder's key.
+    /// being the key the caller resolved for [`PendingInit::sender_did`]:
+    /// [`Responder::authenticate`], then the `(ctxID, nonce)` pair checked
+    /// and recorded in `replay`, then [`Responder::finish`]. Callers whose
+    /// replay memory is asynchronous (a database) call the three steps
+    /// themselves.
     ///
     /// # Errors
-    /// [`HandshakeError::TransportSignature`],
-    /// [`HandshakeError::RespDidMismatch`],
-    /// [`HandshakeError::TimestampOutsideWindow`],
-    /// [`HandshakeError::ReplayedNonce`],
-    /// [`HandshakeError::ReplayStoreUnavailable`],
-    /// [`HandshakeError::HpkeDecapsulation`] or
-    /// [`HandshakeError::AllZeroSharedSecret`].
+    /// Those of [`Responder::authenticate`] and [`Responder::finish`];
+    /// [`HandshakeError::ReplayStoreUnavailable`] when `replay` cannot answer.
     pub fn complete<R, S>(
         &self,
         pending: PendingInit,
@@ -288,26 +322,82 @@ impl Responder {
         R: CryptoRng + ?Sized,
         S: ReplayStore + ?Sized,
     {
-        let labels = self.version.labels();
+        let authenticated = self.authenticate(pending, sender_key, now)?;
+        let claim = authenticated.replay_claim();
+        let verdict = replay
+            .check_and_store(&claim.scope, &claim.nonce, now, claim.keep_until)
+            .map_err(|_| HandshakeError::ReplayStoreUnavailable)?;
+        self.finish(authenticated, verdict, now, rng)
+    }
+
+    /// §6.5 step 2 and the clock-dependent part of step 3: the transport
+    /// signature over the payload under `sender_key`, then `respDid` and
+    /// `ts` once more (time passed while the caller resolved the DID).
+    /// The result names the nonce to record ([`AuthenticatedInit::replay_claim`]);
+    /// record it only now that the message is authenticated, so that an
+    /// unauthenticated sender cannot burn nonces.
+    ///
+    /// # Errors
+    /// [`HandshakeError::TransportSignature`],
+    /// [`HandshakeError::RespDidMismatch`] or
+    /// [`HandshakeError::TimestampOutsideWindow`].
+    pub fn authenticate(
+        &self,
+        pending: PendingInit,
+        sender_key: &VerifyingKey,
+        now: Timestamp,
+    ) -> Result<AuthenticatedInit, HandshakeError> {
         let PendingInit { message, init } = pending;
-
-        // §6.5 step 2.
-        let transport_signature = verify_transport_signature(&message, sender_key)?;
-
-        // §6.5 step 3, the parts that need state or a later clock. A
-        // PendingInit from another responder would name another `respDid`.
+        let proof = verify_transport_signature(&message, sender_key)?;
+        // A PendingInit from another responder would name another `respDid`.
         if init.resp_did != self.config.own_did {
             return Err(HandshakeError::RespDidMismatch);
         }
         self.check_timestamp(init.ts, now)?;
-        let scope = format!("{REPLAY_SCOPE_PREFIX}{}", message.context_id);
         // Keep the nonce for nonce_ttl, and in any case until its `ts` can
         // no longer pass the window: after that the clock check rejects it.
         let keep_until = add(now, self.config.nonce_ttl).max(add(init.ts, self.config.clock_skew));
-        match replay.check_and_store(&scope, &init.nonce, now, keep_until) {
-            Ok(ReplayVerdict::Fresh) => {}
-            Ok(ReplayVerdict::Replayed) => return Err(HandshakeError::ReplayedNonce),
-            Err(_) => return Err(HandshakeError::ReplayStoreUnavailable),
+        Ok(AuthenticatedInit {
+            claim: ReplayClaim {
+                scope: format!("{REPLAY_SCOPE_PREFIX}{}", message.context_id),
+                nonce: init.nonce.clone(),
+                keep_until,
+            },
+            message,
+            init,
+            proof,
+        })
+    }
+
+    /// §6.5 step 4, given the replay store's verdict on
+    /// [`AuthenticatedInit::replay_claim`]: HPKE open → exporter; a fresh
+    /// ephemeral pair from `rng`; the DH with `ephC` is not all zeros;
+    /// seed; the session ([`Role::Responder`]); a `kid-<uuid>` from `rng`;
+    /// the ack tag; the envelope signed with the responder's key.
+    ///
+    /// # Errors
+    /// [`HandshakeError::ReplayedNonce`] when `verdict` is
+    /// [`ReplayVerdict::Replayed`]; [`HandshakeError::HpkeDecapsulation`]
+    /// or [`HandshakeError::AllZeroSharedSecret`].
+    pub fn finish<R>(
+        &self,
+        authenticated: AuthenticatedInit,
+        verdict: ReplayVerdict,
+        now: Timestamp,
+        rng: &mut R,
+    ) -> Result<ResponderOutcome, HandshakeError>
+    where
+        R: CryptoRng + ?Sized,
+    {
+        let labels = self.version.labels();
+        let AuthenticatedInit {
+            message,
+            init,
+            proof: transport_signature,
+            claim: _,
+        } = authenticated;
+        if verdict == ReplayVerdict::Replayed {
+            return Err(HandshakeError::ReplayedNonce);
         }
 
         // §6.5 step 4.

@@ -1383,3 +1383,50 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn split_responder_steps_name_the_nonce_and_honour_the_callers_verdict() {
+    use crate::replay::ReplayVerdict;
+    let mut peers = Peers::new(KeyType::Ed25519, KeyType::Ed25519);
+    let (expect, init) = peers.start();
+    let now = peers.now;
+    let sender_key = peers.alice_key.verifying_key();
+
+    // An asynchronous store answers "replayed": no session, the generic error.
+    let pending = peers.bob.accept(&init, now).unwrap();
+    let authenticated = peers.bob.authenticate(pending, &sender_key, now).unwrap();
+    let claim = authenticated.replay_claim().clone();
+    assert_eq!(claim.scope, format!("hpke:{}", init.context_id));
+    assert!(claim.keep_until > now);
+    assert_eq!(authenticated.sender_did(), peers.alice_did);
+    let replayed = peers
+        .bob
+        .finish(authenticated, ReplayVerdict::Replayed, now, &mut peers.rng)
+        .unwrap_err();
+    assert_eq!(replayed, HandshakeError::ReplayedNonce);
+
+    // A fresh verdict completes a handshake the initiator accepts.
+    let pending = peers.bob.accept(&init, now).unwrap();
+    let authenticated = peers.bob.authenticate(pending, &sender_key, now).unwrap();
+    let outcome = peers
+        .bob
+        .finish(authenticated, ReplayVerdict::Fresh, now, &mut peers.rng)
+        .unwrap();
+    let established = expect
+        .handle(&outcome.response, &peers.bob_verifying, now)
+        .unwrap();
+    assert_eq!(established.kid, outcome.kid);
+}
+
+#[test]
+fn authenticate_rejects_a_signature_by_another_key_before_any_nonce_is_named() {
+    let mut peers = Peers::new(KeyType::Ed25519, KeyType::Ed25519);
+    let (_expect, init) = peers.start();
+    let now = peers.now;
+    let pending = peers.bob.accept(&init, now).unwrap();
+    let wrong_key = SigningKey::generate(KeyType::Ed25519, &mut peers.rng)
+        .unwrap()
+        .verifying_key();
+    let err = peers.bob.authenticate(pending, &wrong_key, now).unwrap_err();
+    assert!(matches!(err, HandshakeError::TransportSignature));
+}

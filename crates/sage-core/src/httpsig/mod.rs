@@ -50,4 +50,4 @@ pub use sign::{
     SignatureOutput, request_components, response_components, sign_request, sign_request_in_place,
     sign_response, sign_response_in_place,
 };
-pub use verify::{ParsedSignature, VerifiedSignature, VerifyOptions};
+pub use verify::{ParsedSignature, UnrecordedSignature, VerifiedSignature, VerifyOptions};

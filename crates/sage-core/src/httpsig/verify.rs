@@ -116,6 +116,41 @@ pub struct ParsedSignature<'m> {
     signature: Vec<u8>,
 }
 
+/// A signature that passed every check but the replay store. Only
+/// [`ParsedSignature::verify_unrecorded`] builds one; only
+/// [`UnrecordedSignature::record`] turns it into a [`VerifiedSignature`].
+#[derive(Debug, Clone)]
+pub struct UnrecordedSignature {
+    verified: VerifiedSignature,
+    keep_until: Timestamp,
+}
+
+impl UnrecordedSignature {
+    /// What to check and record, when the signature carries a nonce:
+    /// `(scope = keyid, nonce, keep until)` (§5.5 step 5: entries live for
+    /// MaxAge, and at least as long as the signature could still pass).
+    pub fn nonce_claim(&self) -> Option<(&str, &str, Timestamp)> {
+        self.verified
+            .nonce
+            .as_deref()
+            .map(|nonce| (self.verified.keyid.as_str(), nonce, self.keep_until))
+    }
+
+    /// The verified signature, given the replay store's verdict on
+    /// [`Self::nonce_claim`] (give [`ReplayVerdict::Fresh`] when there is
+    /// no nonce).
+    ///
+    /// # Errors
+    /// [`HttpSigError::Replayed`] when `verdict` is
+    /// [`ReplayVerdict::Replayed`].
+    pub fn record(self, verdict: ReplayVerdict) -> Result<VerifiedSignature, HttpSigError> {
+        match verdict {
+            ReplayVerdict::Fresh => Ok(self.verified),
+            ReplayVerdict::Replayed => Err(HttpSigError::Replayed),
+        }
+    }
+}
+
 /// Proof that a signature verified under a key and the options given. Only
 /// [`ParsedSignature::verify`] makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -299,6 +334,29 @@ impl<'m> ParsedSignature<'m> {
         now: Timestamp,
         replay: &mut R,
     ) -> Result<VerifiedSignature, HttpSigError> {
+        let unrecorded = self.verify_unrecorded(key, options, now)?;
+        let verdict = match unrecorded.nonce_claim() {
+            Some((scope, nonce, keep_until)) => {
+                replay.check_and_store(scope, nonce, now, keep_until)?
+            }
+            None => ReplayVerdict::Fresh,
+        };
+        unrecorded.record(verdict)
+    }
+
+    /// Every check of [`Self::verify`] except the replay store (§5.5 steps
+    /// 1–4, 6, 7), for callers whose replay memory is asynchronous (a
+    /// database): check and record [`UnrecordedSignature::nonce_claim`],
+    /// then pass the verdict to [`UnrecordedSignature::record`].
+    ///
+    /// # Errors
+    /// As [`Self::verify`], except the two replay errors.
+    pub fn verify_unrecorded(
+        &self,
+        key: &VerifyingKey,
+        options: &VerifyOptions,
+        now: Timestamp,
+    ) -> Result<UnrecordedSignature, HttpSigError> {
         let body = self.message.body();
         if body.len() > options.max_body_len {
             return Err(HttpSigError::BodyTooLarge {
@@ -325,21 +383,18 @@ impl<'m> ParsedSignature<'m> {
         };
         key.verify_with(base.as_bytes(), &self.signature, encoding)
             .map_err(|_| HttpSigError::BadSignature)?;
-        if let Some(nonce) = &self.params.nonce {
-            let keep_until = self.replay_expiry(options, now);
-            match replay.check_and_store(&self.params.keyid, nonce, now, keep_until)? {
-                ReplayVerdict::Fresh => {}
-                ReplayVerdict::Replayed => return Err(HttpSigError::Replayed),
-            }
-        }
-        Ok(VerifiedSignature {
-            label: self.params.label.clone(),
-            keyid: self.params.keyid.clone(),
-            did: self.did().to_owned(),
-            key_type: key.key_type(),
-            created: self.params.created,
-            expires: self.params.expires,
-            nonce: self.params.nonce.clone(),
+        let keep_until = self.replay_expiry(options, now);
+        Ok(UnrecordedSignature {
+            verified: VerifiedSignature {
+                label: self.params.label.clone(),
+                keyid: self.params.keyid.clone(),
+                did: self.did().to_owned(),
+                key_type: key.key_type(),
+                created: self.params.created,
+                expires: self.params.expires,
+                nonce: self.params.nonce.clone(),
+            },
+            keep_until,
         })
     }
 
