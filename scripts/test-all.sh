@@ -2,8 +2,10 @@
 # The whole SAGE test suite: formatting, lints, unit/integration/property
 # tests (the storage tests on SQLite and on a real PostgreSQL that this script
 # installs and starts; the Ethereum registry against a local anvil chain from
-# npm), the golden-vector runner, and the fuzz targets (built,
-# then run for a short bounded time each). `.ci/run` calls exactly this script.
+# npm), the node end to end (in-process and as real processes, SQLite and
+# PostgreSQL), its HTTP API from outside (schemathesis, Swagger UI in headless
+# chromium), the golden-vector runner, and the fuzz targets (built, then run
+# for a short bounded time each). `.ci/run` calls exactly this script.
 # Run it as root on a fresh machine: it installs what it needs.
 #
 # Environment:
@@ -17,6 +19,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/sage-target}
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+# One full build per run: incremental artefacts only cost disk (tens of GB
+# across the workspace's test binaries) and do not speed up a CI build.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 fuzz_seconds=${SAGE_FUZZ_SECONDS:-20}
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -61,6 +66,12 @@ cargo test --workspace --doc --locked
 
 step "golden vectors through the CLI"
 cargo run --quiet --locked -p sage-cli -- vectors run vectors/sage-spec
+
+step "node API from outside: schemathesis on /openapi.json, Swagger UI in headless chromium (Debian), SIGTERM"
+# The last two lines are the exports of SAGE_SCHEMATHESIS and SAGE_CHROMIUM.
+eval "$(scripts/ensure-api-tools.sh | tail -n 2)"
+cargo build --quiet --locked -p sage-cli
+SAGE_BIN="$CARGO_TARGET_DIR/debug/sage" scripts/api-check.sh
 
 step "fuzz targets (cargo-fuzz)"
 scripts/fuzz.sh "$fuzz_seconds"

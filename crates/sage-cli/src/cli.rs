@@ -57,6 +57,17 @@ pub(crate) enum Command {
     Config(ConfigCommand),
     /// Database tools of the node store: migrate, seed, backup, restore.
     Db(crate::commands::db::DbArgs),
+    /// Send a text message to a SAGE node (handshake, encrypted record,
+    /// signed answer) and print its reply.
+    Send(Box<crate::commands::send::SendArgs>),
+    /// Run a handshake with a SAGE node and print the session's kid.
+    Handshake(Box<crate::commands::handshake::HandshakeArgs>),
+    /// Run the SAGE node: handshakes and encrypted, signed messages on
+    /// POST /messages, the management API under /v1, /docs, /metrics,
+    /// /health, /ready and the agent card. With no configuration at all it
+    /// starts on embedded defaults (SQLite and an identity under ./data,
+    /// 127.0.0.1:8080). Stops gracefully on SIGTERM or SIGINT.
+    Serve(Box<crate::commands::serve::ServeArgs>),
 }
 
 #[derive(Debug, Subcommand)]

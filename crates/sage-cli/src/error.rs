@@ -11,6 +11,7 @@ use core::time::Duration;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use sage_client::ClientError;
 use sage_config::{ConfigError, ConfigErrors};
 use sage_core::did::DidError;
 use sage_core::jcs::JcsError;
@@ -150,6 +151,9 @@ pub(crate) enum CliError {
     /// The registry refused a reveal as too early: the configured wait
     /// between commit and reveal is shorter than the chain's delay.
     RevealTooEarly { reveal_wait: Duration },
+    /// `sage send` / `sage handshake` failed: resolution, the node, or a
+    /// check of its answer.
+    Client(ClientError),
 }
 
 impl CliError {
@@ -182,6 +186,7 @@ impl CliError {
             Self::Registry(error) => registry_exit_code(error),
             Self::Chain { error, .. } => chain_exit_code(error),
             Self::ActivationTooEarly { .. } | Self::RevealTooEarly { .. } => EXIT_INVALID_INPUT,
+            Self::Client(error) => client_exit_code(error),
         }
     }
 
@@ -239,6 +244,7 @@ impl CliError {
             Self::ActivationTooEarly { .. } | Self::RevealTooEarly { .. } => {
                 Some("registry.rejected")
             }
+            Self::Client(ClientError::Resolve(error)) => Some(error.code()),
             _ => None,
         }
     }
@@ -338,6 +344,7 @@ impl fmt::Display for CliError {
                  again with a longer wait (the new commitment replaces this one)",
                 reveal_wait.as_secs()
             ),
+            Self::Client(error) => write!(f, "{error}"),
         }
     }
 }
@@ -392,6 +399,34 @@ fn chain_exit_code(error: &EthRegistryError) -> u8 {
         | EthRegistryError::ReceiptTimeout
         | EthRegistryError::Malformed { .. } => EXIT_IO,
         _ => EXIT_INVALID_INPUT,
+    }
+}
+
+/// A peer whose answer or handshake does not verify, or that refuses us,
+/// exits 1; a node or registry that cannot be reached, or whose answer is
+/// unusable, exits 3; a DID, URL, task or payload that cannot be sent
+/// exits 2.
+fn client_exit_code(error: &ClientError) -> u8 {
+    match error {
+        ClientError::ResponseSignature(_)
+        | ClientError::ResponseIdentity
+        | ClientError::Handshake(_)
+        | ClientError::HandshakeRefused { .. }
+        | ClientError::Rejected
+        | ClientError::Session(_) => EXIT_VERIFICATION_FAILED,
+        ClientError::InvalidDid(_)
+        | ClientError::InvalidUrl { .. }
+        | ClientError::InvalidTask
+        | ClientError::NoKemKey
+        | ClientError::NoEndpoint
+        | ClientError::Card(_)
+        | ClientError::PayloadTooLarge
+        | ClientError::BadRequest
+        | ClientError::Signing(_)
+        | ClientError::Envelope(_)
+        | ClientError::Incomplete(_) => EXIT_INVALID_INPUT,
+        ClientError::Resolve(error) => registry_exit_code(error),
+        _ => EXIT_IO,
     }
 }
 
@@ -463,6 +498,7 @@ impl std::error::Error for CliError {
             Self::Store { error, .. } => Some(error),
             Self::Registry(error) => Some(error),
             Self::Chain { error, .. } => Some(error),
+            Self::Client(error) => Some(error),
             _ => None,
         }
     }

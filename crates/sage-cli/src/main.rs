@@ -38,7 +38,12 @@ fn main() -> ExitCode {
         }
     };
     let json = cli.json;
-    match run(cli.command) {
+    let command = match cli.command {
+        // The node runs until it is stopped and prints its own banner.
+        Command::Serve(args) => return commands::serve::run(&args, json),
+        command => command,
+    };
+    match run(command, json) {
         Ok(mut output) => {
             let failure = output.take_failure();
             if let Err(e) = output.print_with_status(json, failure.is_none()) {
@@ -60,7 +65,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(command: Command) -> Result<Output, CliError> {
+fn run(command: Command, json: bool) -> Result<Output, CliError> {
     match command {
         Command::Keys(KeysCommand::Generate(args)) => commands::keys::generate(&args),
         Command::Keys(KeysCommand::Show(args)) => commands::keys::show(&args),
@@ -68,11 +73,15 @@ fn run(command: Command) -> Result<Output, CliError> {
         Command::Verify(args) => commands::raw::verify(&args),
         Command::Jcs(args) => commands::jcs::canonicalize_input(&args),
         Command::Did(DidCommand::Parse(args)) => commands::did::parse(&args),
-        Command::Did(command) => commands::registry::run(command),
+        Command::Did(command) => commands::registry::run(command, json),
         Command::Vectors(VectorsCommand::Run(args)) => commands::vectors::run(&args),
         Command::Http(HttpCommand::Sign(args)) => commands::http::sign(&args),
         Command::Http(HttpCommand::Verify(args)) => commands::http::verify(&args),
         Command::Config(command) => commands::config::run(&command),
         Command::Db(args) => commands::db::run(&args),
+        Command::Send(args) => commands::send::run(&args),
+        Command::Handshake(args) => commands::handshake::run(&args),
+        // Dispatched by `main` before `run` (it never returns an Output).
+        Command::Serve(_) => Ok(Output::new()),
     }
 }

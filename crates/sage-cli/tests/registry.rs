@@ -350,7 +350,9 @@ fn registry_commands_refuse_bad_input_with_the_usual_exit_codes() {
     )
     .expect(2);
     assert!(
-        ethereum.stderr.contains("registry.ethereum.rpc_url: required"),
+        ethereum
+            .stderr
+            .contains("registry.ethereum.rpc_url: required"),
         "{}",
         ethereum.stderr
     );

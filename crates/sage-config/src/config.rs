@@ -81,6 +81,11 @@ pub struct ServerConfig {
     /// Time in-flight requests get to finish on shutdown (default 30 s).
     #[serde(with = "crate::duration::serde_human")]
     pub shutdown_timeout: Duration,
+    /// The URL other agents reach this node at (`http://` or `https://`,
+    /// no query or fragment), when it differs from `http://<listen>`:
+    /// behind a proxy, a load balancer or a public name. It is the
+    /// endpoint of the node's registry record and agent card.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -91,6 +96,7 @@ impl Default for ServerConfig {
             request_timeout: Duration::from_secs(30),
             read_timeout: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(30),
+            public_url: None,
         }
     }
 }

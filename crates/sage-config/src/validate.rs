@@ -131,6 +131,49 @@ fn server(config: &SageConfig, v: &mut Validation) {
     v.positive("server.request_timeout", server.request_timeout);
     v.positive("server.read_timeout", server.read_timeout);
     v.positive("server.shutdown_timeout", server.shutdown_timeout);
+    if let Some(url) = &server.public_url {
+        public_url(url, v);
+    }
+}
+
+/// `server.public_url`: an absolute `http`/`https` URL with a host, and
+/// without query or fragment (it is the base of the node's endpoints).
+fn public_url(url: &str, v: &mut Validation) {
+    let path = "server.public_url";
+    let rest = url
+        .split_once("://")
+        .filter(|(scheme, _)| {
+            scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")
+        })
+        .map(|(_, rest)| rest);
+    let Some(rest) = rest else {
+        v.error(
+            path,
+            Invalid::BadUrl {
+                reason: "expected an http:// or https:// URL",
+            },
+        );
+        return;
+    };
+    if rest.contains(['?', '#']) || rest.chars().any(char::is_whitespace) {
+        v.error(
+            path,
+            Invalid::BadUrl {
+                reason: "a public URL has no query, fragment or whitespace",
+            },
+        );
+        return;
+    }
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    if host.is_empty() || host.starts_with(':') {
+        v.error(
+            path,
+            Invalid::BadUrl {
+                reason: "the URL names no host",
+            },
+        );
+    }
 }
 
 fn storage(config: &SageConfig, environment: Environment, env: &EnvVars, v: &mut Validation) {
@@ -503,6 +546,26 @@ mod tests {
         );
         assert!(parse_component("@method;req").unwrap().is_req());
         assert!(parse_component("@no-such-thing").is_err());
+    }
+
+    #[test]
+    fn public_urls_must_be_absolute_http_with_a_host() {
+        let mut v = Validation::default();
+        public_url("https://agent.example.com", &mut v);
+        public_url("http://127.0.0.1:8080/sage", &mut v);
+        assert!(v.errors.is_empty(), "{v:?}");
+        for refused in [
+            "agent.example.com",
+            "ftp://agent.example.com",
+            "https://",
+            "https://:8080/",
+            "https://agent.example.com/?x=1",
+            "https://agent.example.com/#top",
+        ] {
+            let before = v.errors.len();
+            public_url(refused, &mut v);
+            assert_eq!(v.errors.len(), before + 1, "{refused}");
+        }
     }
 
     #[test]

@@ -103,16 +103,23 @@ pub const DOCUMENTED: &[&str] = &[
 ];
 
 /// Why [`install`] failed.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum MetricsError {
-    /// A recorder is already installed in this process with other buckets.
+    /// The exporter refused the histogram bucket layout.
     Buckets,
+    /// Another metrics recorder was installed in this process first.
+    RecorderTaken,
 }
 
 impl core::fmt::Display for MetricsError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("the Prometheus histogram buckets were refused")
+        match self {
+            Self::Buckets => f.write_str("the Prometheus histogram buckets were refused"),
+            Self::RecorderTaken => {
+                f.write_str("another metrics recorder is already installed in this process")
+            }
+        }
     }
 }
 
@@ -123,32 +130,34 @@ impl std::error::Error for MetricsError {}
 /// share it) and describes every family.
 ///
 /// # Errors
-/// [`MetricsError::Buckets`] when the exporter refuses a bucket layout.
+/// [`MetricsError::Buckets`] when the exporter refuses a bucket layout;
+/// [`MetricsError::RecorderTaken`] when something else installed a
+/// recorder first.
 pub fn install() -> Result<PrometheusHandle, MetricsError> {
-    static HANDLE: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
-    if let Some(handle) = HANDLE.get() {
-        return Ok(handle.clone());
-    }
+    static HANDLE: std::sync::OnceLock<Result<PrometheusHandle, MetricsError>> =
+        std::sync::OnceLock::new();
+    // `get_or_init` runs the installation once; concurrent callers wait
+    // for it, so nobody gets a handle whose recorder lost the race.
+    HANDLE.get_or_init(install_recorder).clone()
+}
+
+fn install_recorder() -> Result<PrometheusHandle, MetricsError> {
     let builder = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
         .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_bytes".into()), BYTES_BUCKETS))
         .map_err(|_| MetricsError::Buckets)?;
     let recorder = builder.build_recorder();
     let handle = recorder.handle();
-    // A second install (another node in the same test process) loses the
-    // race harmlessly: the first recorder stays and its handle is kept.
-    if metrics::set_global_recorder(recorder).is_ok() {
-        describe();
-        let _ = HANDLE.set(handle.clone());
-    }
-    Ok(HANDLE.get().cloned().unwrap_or(handle))
+    metrics::set_global_recorder(recorder).map_err(|_| MetricsError::RecorderTaken)?;
+    describe();
+    Ok(handle)
 }
 
 /// 100 µs to ~3.3 s, doubling (covers a record at the low end and a
 /// registry round trip at the high end).
 const SECONDS_BUCKETS: &[f64] = &[
-    0.0001, 0.0002, 0.0004, 0.0008, 0.0016, 0.0032, 0.0064, 0.0128, 0.0256, 0.0512, 0.1024,
-    0.2048, 0.4096, 0.8192, 1.6384, 3.2768,
+    0.0001, 0.0002, 0.0004, 0.0008, 0.0016, 0.0032, 0.0064, 0.0128, 0.0256, 0.0512, 0.1024, 0.2048,
+    0.4096, 0.8192, 1.6384, 3.2768,
 ];
 
 /// 64 B to 16 MiB, times four (the Go layout).
@@ -161,7 +170,11 @@ fn describe() {
     describe_counter!(HANDSHAKES_INITIATED, "Handshakes started, by role");
     describe_counter!(HANDSHAKES_COMPLETED, "Handshakes finished, by status");
     describe_counter!(HANDSHAKES_FAILED, "Failed handshakes, by error type");
-    describe_histogram!(HANDSHAKE_DURATION, metrics::Unit::Seconds, "Handshake stage durations");
+    describe_histogram!(
+        HANDSHAKE_DURATION,
+        metrics::Unit::Seconds,
+        "Handshake stage durations"
+    );
     describe_counter!(SESSIONS_CREATED, "Sessions created, by status");
     describe_gauge!(SESSIONS_ACTIVE, "Live sessions in the store");
     describe_counter!(SESSIONS_EXPIRED, "Sessions found expired");
@@ -171,7 +184,11 @@ fn describe() {
         metrics::Unit::Seconds,
         "Session operation durations"
     );
-    describe_histogram!(SESSION_MESSAGE_SIZE, metrics::Unit::Bytes, "Record plaintext sizes");
+    describe_histogram!(
+        SESSION_MESSAGE_SIZE,
+        metrics::Unit::Bytes,
+        "Record plaintext sizes"
+    );
     describe_counter!(MESSAGES_PROCESSED, "Messages processed, by type and status");
     describe_counter!(MESSAGES_REJECTED, "Messages rejected, by diagnostic code");
     describe_counter!(REPLAY_ATTACKS_DETECTED, "Replays detected");
@@ -259,8 +276,7 @@ pub fn session_closed() {
 
 /// A session operation (`create`, `encrypt`, `decrypt`) took `elapsed`.
 pub fn session_operation(operation: &'static str, elapsed: Duration) {
-    histogram!(SESSION_OPERATION_DURATION, "operation" => operation)
-        .record(elapsed.as_secs_f64());
+    histogram!(SESSION_OPERATION_DURATION, "operation" => operation).record(elapsed.as_secs_f64());
 }
 
 /// Direction of a record.
@@ -308,7 +324,11 @@ pub fn message_processed(
     elapsed: Duration,
     rejected: Option<&'static str>,
 ) {
-    let status = if rejected.is_some() { "failure" } else { "success" };
+    let status = if rejected.is_some() {
+        "failure"
+    } else {
+        "success"
+    };
     counter!(MESSAGES_PROCESSED, "type" => kind.as_str(), "status" => status).increment(1);
     if let Some(code) = rejected {
         counter!(MESSAGES_REJECTED, "code" => code).increment(1);

@@ -141,8 +141,7 @@ impl From<&RegistryError> for ApiProblem {
 
 impl IntoResponse for ApiProblem {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
@@ -186,14 +185,16 @@ mod tests {
 
     #[tokio::test]
     async fn a_problem_is_served_as_problem_json_with_its_status_and_code() {
-        let response = ApiProblem::new(StatusCode::NOT_FOUND, codes::SESSION_UNKNOWN, "gone")
-            .into_response();
+        let response =
+            ApiProblem::new(StatusCode::NOT_FOUND, codes::SESSION_UNKNOWN, "gone").into_response();
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         assert_eq!(
             response.headers()[header::CONTENT_TYPE],
             "application/problem+json"
         );
-        let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(json["code"], "session.unknown");
         assert_eq!(json["status"], 404);

@@ -8,8 +8,6 @@
 //! protocol endpoints and the management API: its cache is the store's
 //! `dids` table, so nodes on one PostgreSQL share it (PROTOCOL.md §9.5).
 
-use core::future::Future;
-
 use sage_core::did::Did;
 use sage_registry::request::{
     Activate, AddKey, Deactivate, Register, RevokeKey, SignedRequest, Update,
@@ -45,70 +43,65 @@ impl AnyRegistry {
 
 macro_rules! dispatch {
     ($self:ident, $method:ident, $($arg:expr),*) => {
-        async move {
-            match $self {
-                AnyRegistry::Local(r) => r.$method($($arg),*).await,
-                AnyRegistry::Ethereum(r) => r.$method($($arg),*).await,
-            }
+        match $self {
+            AnyRegistry::Local(r) => r.$method($($arg),*).await,
+            AnyRegistry::Ethereum(r) => r.$method($($arg),*).await,
         }
     };
 }
 
 impl Registry for AnyRegistry {
-    fn register(
+    async fn register(
         &self,
         request: &SignedRequest<Register>,
-    ) -> impl Future<Output = Result<ResolvedRecord, RegistryError>> + Send {
+    ) -> Result<ResolvedRecord, RegistryError> {
         dispatch!(self, register, request)
     }
 
-    fn activate(
+    async fn activate(
         &self,
         request: &SignedRequest<Activate>,
-    ) -> impl Future<Output = Result<ResolvedRecord, RegistryError>> + Send {
+    ) -> Result<ResolvedRecord, RegistryError> {
         dispatch!(self, activate, request)
     }
 
-    fn add_key(
+    async fn add_key(
         &self,
         request: &SignedRequest<AddKey>,
-    ) -> impl Future<Output = Result<ResolvedRecord, RegistryError>> + Send {
+    ) -> Result<ResolvedRecord, RegistryError> {
         dispatch!(self, add_key, request)
     }
 
-    fn revoke_key(
+    async fn revoke_key(
         &self,
         request: &SignedRequest<RevokeKey>,
-    ) -> impl Future<Output = Result<ResolvedRecord, RegistryError>> + Send {
+    ) -> Result<ResolvedRecord, RegistryError> {
         dispatch!(self, revoke_key, request)
     }
 
-    fn update(
+    async fn update(
         &self,
         request: &SignedRequest<Update>,
-    ) -> impl Future<Output = Result<ResolvedRecord, RegistryError>> + Send {
+    ) -> Result<ResolvedRecord, RegistryError> {
         dispatch!(self, update, request)
     }
 
-    fn deactivate(
+    async fn deactivate(
         &self,
         request: &SignedRequest<Deactivate>,
-    ) -> impl Future<Output = Result<ResolvedRecord, RegistryError>> + Send {
+    ) -> Result<ResolvedRecord, RegistryError> {
         dispatch!(self, deactivate, request)
     }
 
-    fn resolve(
-        &self,
-        did: &Did,
-    ) -> impl Future<Output = Result<ResolvedRecord, RegistryError>> + Send {
+    async fn resolve(&self, did: &Did) -> Result<ResolvedRecord, RegistryError> {
         dispatch!(self, resolve, did)
     }
 
-    fn list_by_owner(
+    async fn list_by_owner(
         &self,
         owner: &str,
         page: &ListRequest,
-    ) -> impl Future<Output = Result<Listing, RegistryError>> + Send {
+    ) -> Result<Listing, RegistryError> {
         dispatch!(self, list_by_owner, owner, page)
     }
 }

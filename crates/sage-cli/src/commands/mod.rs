@@ -5,9 +5,12 @@
 pub(crate) mod config;
 pub(crate) mod db;
 pub(crate) mod did;
+pub(crate) mod handshake;
 pub(crate) mod http;
 pub(crate) mod jcs;
 pub(crate) mod keys;
 pub(crate) mod raw;
 pub(crate) mod registry;
+pub(crate) mod send;
+pub(crate) mod serve;
 pub(crate) mod vectors;

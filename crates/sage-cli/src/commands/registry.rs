@@ -198,7 +198,8 @@ struct Local {
 }
 
 /// `sage did ...` (every subcommand but `parse` is a registry command).
-pub(crate) fn run(command: DidCommand) -> Result<Output, CliError> {
+/// `json` is the global `--json` (it hides progress displays).
+pub(crate) fn run(command: DidCommand, json: bool) -> Result<Output, CliError> {
     if let DidCommand::Parse(args) = &command {
         return crate::commands::did::parse(args);
     }
@@ -210,7 +211,7 @@ pub(crate) fn run(command: DidCommand) -> Result<Output, CliError> {
             action: IoAction::Create,
             source,
         })?;
-    runtime.block_on(execute(command))
+    runtime.block_on(execute(command, json))
 }
 
 /// The configuration and backend flags of a registry command.
@@ -246,7 +247,7 @@ fn load(args: &BackendArgs) -> Result<LoadedConfig, CliError> {
     load_config(&args.config, flags)
 }
 
-async fn execute(command: DidCommand) -> Result<Output, CliError> {
+async fn execute(command: DidCommand, json: bool) -> Result<Output, CliError> {
     let Some(args) = backend_args(&command) else {
         if let DidCommand::Parse(args) = &command {
             return crate::commands::did::parse(args);
@@ -255,7 +256,7 @@ async fn execute(command: DidCommand) -> Result<Output, CliError> {
     };
     let loaded = load(args)?;
     if loaded.config.registry.backend == RegistryBackend::Ethereum {
-        return eth::execute(command, &loaded).await;
+        return eth::execute(command, &loaded, json).await;
     }
     let config = &loaded.config;
     let mut out = Output::new();

@@ -1427,6 +1427,9 @@ fn authenticate_rejects_a_signature_by_another_key_before_any_nonce_is_named() {
     let wrong_key = SigningKey::generate(KeyType::Ed25519, &mut peers.rng)
         .unwrap()
         .verifying_key();
-    let err = peers.bob.authenticate(pending, &wrong_key, now).unwrap_err();
+    let err = peers
+        .bob
+        .authenticate(pending, &wrong_key, now)
+        .unwrap_err();
     assert!(matches!(err, HandshakeError::TransportSignature));
 }

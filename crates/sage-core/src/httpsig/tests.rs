@@ -1944,3 +1944,36 @@ fn method_that_is_not_a_token_cannot_enter_a_base() {
         HttpSigError::BaseMismatch(BaseError::InvalidMethod)
     );
 }
+
+#[test]
+fn unrecorded_verification_names_the_nonce_and_honours_the_callers_verdict() {
+    use crate::replay::ReplayVerdict;
+    let (request, key) = signed_request();
+    let options = VerifyOptions::default();
+    let parsed = ParsedSignature::from_request(&request, None).unwrap();
+    let unrecorded = parsed
+        .verify_unrecorded(&key.verifying_key(), &options, at(1))
+        .unwrap();
+    let (scope, nonce, keep_until) = unrecorded.nonce_claim().unwrap();
+    assert_eq!(scope, parsed.keyid());
+    assert_eq!(Some(nonce), parsed.nonce());
+    assert!(keep_until > at(1));
+    assert_eq!(
+        unrecorded
+            .clone()
+            .record(ReplayVerdict::Replayed)
+            .unwrap_err(),
+        HttpSigError::Replayed
+    );
+    let verified = unrecorded.record(ReplayVerdict::Fresh).unwrap();
+    assert_eq!(verified.keyid(), parsed.keyid());
+
+    // A bad signature fails before any nonce is named.
+    let mut tampered = request.clone();
+    tampered.set_header("Date", "Wed, 02 Sep 2026 12:00:00 GMT");
+    let err = ParsedSignature::from_request(&tampered, None)
+        .unwrap()
+        .verify_unrecorded(&key.verifying_key(), &options, at(1))
+        .unwrap_err();
+    assert_eq!(err, HttpSigError::BadSignature);
+}

@@ -8,6 +8,9 @@
 //! for a sage-core state machine that takes them by value; `Debug` prints
 //! the DID and the public keys only.
 
+pub mod bootstrap;
+pub mod keystore;
+
 use core::fmt;
 
 use sage_core::did::Did;
@@ -61,7 +64,10 @@ impl NodeIdentity {
     /// # Errors
     /// None in practice: the bytes come from a valid key of the same type.
     pub fn signing_key_copy(&self) -> Result<SigningKey, KeyError> {
-        SigningKey::from_bytes(self.signing_key.key_type(), &self.signing_key.to_bytes()[..])
+        SigningKey::from_bytes(
+            self.signing_key.key_type(),
+            &self.signing_key.to_bytes()[..],
+        )
     }
 
     /// A fresh copy of the KEM secret, for a state machine that owns one.

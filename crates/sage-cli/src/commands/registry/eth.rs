@@ -82,19 +82,24 @@ struct Chain {
 pub(super) async fn execute(
     command: DidCommand,
     loaded: &LoadedConfig,
+    json: bool,
 ) -> Result<Output, CliError> {
     let mut out = Output::new();
-    for warning in loaded
-        .warnings
-        .iter()
-        .filter(|w| w.path.starts_with("registry."))
-    {
-        out.note(format!("warning: {warning}"));
+    // Now, not with the output: a warned-about setting (a short reveal
+    // wait) is often what makes the command fail.
+    if !json {
+        for warning in loaded
+            .warnings
+            .iter()
+            .filter(|w| w.path.starts_with("registry."))
+        {
+            eprintln!("sage: warning: {warning}");
+        }
     }
     let settings = Settings::of(&loaded.config)?;
     match command {
         DidCommand::Parse(args) => return crate::commands::did::parse(&args),
-        DidCommand::Register(args) => register(&args, &settings, &mut out).await?,
+        DidCommand::Register(args) => register(&args, &settings, json, &mut out).await?,
         DidCommand::Activate(args) => {
             change(&args, &settings, &mut out, |_, _| Ok(Activate)).await?;
         }
@@ -158,13 +163,6 @@ pub(super) async fn execute(
         DidCommand::List(args) => list(&args, &settings, &mut out).await?,
     }
     Ok(out)
-}
-
-/// The global `--json`. It is not handed down to `sage did`, so the
-/// command line is parsed again, by the same parser, to read it.
-fn json_requested() -> bool {
-    use clap::Parser as _;
-    crate::cli::Cli::try_parse().is_ok_and(|cli| cli.json)
 }
 
 /// A configuration error at `path` (the loader validated the section, so
@@ -356,6 +354,7 @@ fn check_owned(did: &Did, sender: [u8; 20]) -> Result<(), CliError> {
 async fn register(
     args: &RegisterArgs,
     settings: &Settings<'_>,
+    json: bool,
     out: &mut Output,
 ) -> Result<(), CliError> {
     let (keys, kem) = registration_keys(args)?;
@@ -381,7 +380,7 @@ async fn register(
     }
     let signed = sign(&did, 0, body, controller);
 
-    let progress = Progress::new(!json_requested());
+    let progress = Progress::new(!json);
     progress.step("1/3 commit", "sending the commitment");
     let pending = chain
         .registry

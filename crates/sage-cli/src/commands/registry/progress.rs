@@ -35,18 +35,20 @@ impl Progress {
 
     /// A step of unknown length: a spinner, the step and `message`.
     pub(super) fn step(&self, step: &'static str, message: impl Into<Cow<'static, str>>) {
+        self.bar.set_message(message);
         self.bar.set_style(
             ProgressStyle::with_template("{spinner} {prefix:.bold} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         self.bar.set_prefix(step);
-        self.bar.set_message(message);
         self.bar.enable_steady_tick(Duration::from_millis(120));
     }
 
     /// Waits `wait` (tokio's clock), showing a bar and the seconds left.
     pub(super) async fn count_down(&self, step: &'static str, message: &str, wait: Duration) {
         self.bar.disable_steady_tick();
+        self.bar
+            .set_message(format!("{message} in {}s", seconds_left(wait)));
         self.bar.set_style(
             ProgressStyle::with_template("  {prefix:.bold} [{bar:30}] {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
