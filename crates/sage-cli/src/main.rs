@@ -13,6 +13,7 @@ mod error;
 mod files;
 mod keyfile;
 mod output;
+mod runtime;
 mod store_options;
 
 use std::process::ExitCode;

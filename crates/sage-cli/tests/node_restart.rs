@@ -13,10 +13,11 @@ use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sage_client::{Peer, RegistryResolver, RetryPolicy, SageClient};
+use sage_client::{ClientError, Peer, RegistryResolver, RetryPolicy, SageClient};
 use sage_core::did::{Chain, Did};
 use sage_core::primitives::{KeyType, SigningKey};
 use sage_core::version::ProtocolVersion;
@@ -173,7 +174,7 @@ fn counter(exposition: &str, name: &str, labels: &[&str]) -> f64 {
         .filter(|line| line.starts_with(name) && line[name.len()..].starts_with('{'))
         .filter(|line| labels.iter().any(|label| line.contains(label)))
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+        .fold(0.0, |total, value| total + value)
 }
 
 /// What one direction of a proxied connection carried.
@@ -204,7 +205,11 @@ impl RecordingProxy {
                     .lock()
                     .unwrap()
                     .push((Arc::clone(&sent), Arc::clone(&answered)));
-                pump(client.try_clone().unwrap(), upstream.try_clone().unwrap(), sent);
+                pump(
+                    client.try_clone().unwrap(),
+                    upstream.try_clone().unwrap(),
+                    sent,
+                );
                 pump(upstream, client, answered);
             }
         });
@@ -288,9 +293,7 @@ fn rng() -> impl sage_core::rand_core::CryptoRng {
 /// Registers and activates a fresh client agent in the node's local
 /// registry (the node's SQLite database, shared with this process) and
 /// returns a client that resolves through the same registry.
-async fn registered_client(
-    store: &Store,
-) -> SageClient<RegistryResolver<LocalRegistry<Store>>> {
+async fn registered_client(store: &Store) -> SageClient<RegistryResolver<LocalRegistry<Store>>> {
     let mut id = [0u8; 20];
     getrandom::fill(&mut id).unwrap();
     let did = Did::new(
@@ -355,36 +358,68 @@ async fn a_session_survives_kill_9_and_a_request_captured_before_it_is_refused_a
     let store = Store::connect(&StoreOptions::new(&database)).await.unwrap();
     let client = registered_client(&store).await;
     let session = client.handshake(&peer).await.unwrap();
-    for i in 0..5 {
-        let payload = format!("before the kill {i}");
-        client.send(&peer, payload.as_bytes(), None).await.unwrap();
-    }
+    // Records stream from a task while the node is killed and restarted.
+    let stop = Arc::new(AtomicBool::new(false));
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let stream = {
+        let (client, peer) = (client.clone(), peer.clone());
+        let (stop, accepted) = (Arc::clone(&stop), Arc::clone(&accepted));
+        tokio::spawn(async move {
+            let mut failures = Vec::new();
+            let mut i = 0u32;
+            while !stop.load(Ordering::SeqCst) {
+                i += 1;
+                match client
+                    .send(&peer, format!("record {i}").as_bytes(), None)
+                    .await
+                {
+                    Ok(reply) => {
+                        assert!(!reply.plaintext.is_empty());
+                        accepted.fetch_add(1, Ordering::SeqCst);
+                    }
+                    // While the node is down, or for the record in flight
+                    // when it died.
+                    Err(error) => {
+                        failures.push(error);
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                }
+            }
+            failures
+        })
+    };
+    let wait_for = |count: usize| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while accepted.load(Ordering::SeqCst) < count {
+            assert!(Instant::now() < deadline, "the records stopped flowing");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    };
+    wait_for(5);
     let captured = proxy.requests();
     assert_eq!(captured.iter().filter(|r| is_handshake(r)).count(), 1);
-    let old_record = captured.iter().rfind(|r| !is_handshake(r)).unwrap().clone();
-
-    // Mid-stream: one more record is in flight when the node dies. Its
-    // outcome is unknown to the client (lost, or stored and unanswered);
-    // either way the session must go on.
-    let in_flight = {
-        let client = client.clone();
-        let peer = peer.clone();
-        tokio::spawn(async move { client.send(&peer, b"in flight", None).await })
-    };
-    std::thread::sleep(Duration::from_millis(5));
+    // The first record, accepted before the kill.
+    let old_record = captured.iter().find(|r| !is_handshake(r)).unwrap().clone();
     node.kill();
-    let _ = in_flight.await.unwrap();
+    let accepted_before = accepted.load(Ordering::SeqCst);
 
     let started = Instant::now();
     let node = serve(dir.path(), &listen, &env);
     wait_healthy(node_addr);
     eprintln!("restarted in {:?}", started.elapsed());
+    wait_for(accepted_before + 5);
+    stop.store(true, Ordering::SeqCst);
+    let failures = stream.await.unwrap();
+    eprintln!(
+        "{} records accepted, {} failed around the kill: {failures:?}",
+        accepted.load(Ordering::SeqCst),
+        failures.len()
+    );
+    assert!(
+        failures.iter().all(|e| !matches!(e, ClientError::Rejected)),
+        "{failures:?}"
+    );
 
-    for i in 0..5 {
-        let payload = format!("after the restart {i}");
-        let reply = client.send(&peer, payload.as_bytes(), None).await.unwrap();
-        assert!(!reply.plaintext.is_empty());
-    }
     // (a) The same session: no handshake after the first, and the node
     // still knows the session by its id.
     let after = proxy.requests();
@@ -426,6 +461,7 @@ async fn a_session_survives_kill_9_and_a_request_captured_before_it_is_refused_a
     // (c) No 5xx anywhere.
     let statuses = proxy.statuses();
     assert!(statuses.len() >= 11, "{statuses:?}");
+    eprintln!("replays counted: {before} -> {after_replay}");
     assert!(statuses.iter().all(|s| *s < 500), "{statuses:?}");
 
     store.close().await;
@@ -484,9 +520,11 @@ fn without_a_configured_token_the_node_generates_one_into_a_private_file() {
     stdout.read_line(&mut line).unwrap();
     let banner: serde_json::Value = serde_json::from_str(&line).unwrap();
     let named = banner["management_token_file"].as_str().unwrap();
+    // A relative path is relative to the node's working directory.
     assert_eq!(
-        Path::new(named).canonicalize().unwrap(),
-        token_file.canonicalize().unwrap()
+        dir.path().join(named).canonicalize().unwrap(),
+        token_file.canonicalize().unwrap(),
+        "{named}"
     );
     assert_eq!(std::fs::read_to_string(&token_file).unwrap().trim(), token);
     assert_eq!(

@@ -14,16 +14,18 @@
 // functions): any failure there is a test failure.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
+
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use sage_core::primitives::jwk::private_to_jwk;
 use sage_core::primitives::{KeyType, PrivateKey, SigningKey};
 use sage_registry_eth::EthRegistryClient;
+use sage_registry_eth::testing::TestChain;
 use serde_json::{Value, json};
+
+use common::{Run, command, sage};
 
 /// The commit-reveal wait `sage` is configured with: long enough for the
 /// test to see the commitment and move the chain's clock past 60 s.
@@ -34,212 +36,74 @@ const ACTIVATION_DELAY: u64 = 600;
 
 // ----------------------------------------------------------------- anvil
 
-/// The npm package directory of the anvil binary for this platform.
-fn npm_platform_package() -> String {
-    let os = match std::env::consts::OS {
-        "macos" => "darwin",
-        other => other,
-    };
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    };
-    format!("anvil-{os}-{arch}")
-}
-
-/// `$SAGE_ANVIL`, else the binary `npm ci` put under `contracts/node_modules`.
-fn anvil_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("SAGE_ANVIL") {
-        return PathBuf::from(path);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../contracts/node_modules/@foundry-rs")
-        .join(npm_platform_package())
-        .join("bin/anvil")
-}
-
-/// A running anvil, killed when dropped.
+/// The shared test chain (sage-registry-eth's `testing`: one fresh anvil),
+/// driven from these synchronous tests on a runtime of their own.
 struct Anvil {
-    child: Option<Child>,
-    port: u16,
+    chain: TestChain,
+    runtime: tokio::runtime::Runtime,
 }
 
 impl Anvil {
-    /// A fresh anvil on a free port. `None` (after a loud SKIPPED line) only
-    /// when anvil is missing and `SAGE_SKIP_CHAIN=1`.
+    /// `None` (after a loud SKIPPED line) only when anvil is missing and
+    /// `SAGE_SKIP_CHAIN=1`.
     fn start(test: &str) -> Option<Self> {
-        let path = anvil_path();
-        if !path.is_file() {
-            if std::env::var("SAGE_SKIP_CHAIN").as_deref() == Ok("1") {
-                eprintln!(
-                    "\n*** SKIPPED {test}: anvil not found at {} and SAGE_SKIP_CHAIN=1 ***\n",
-                    path.display()
-                );
-                return None;
-            }
-            panic!(
-                "anvil not found at {}: run scripts/ensure-chain-tools.sh (or set SAGE_ANVIL \
-                 to an anvil binary; SAGE_SKIP_CHAIN=1 skips the chain tests)",
-                path.display()
-            );
-        }
-        let mut child = Command::new(&path)
-            .args(["--port", "0", "--host", "127.0.0.1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
             .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let port = loop {
-            let line = lines
-                .next()
-                .expect("anvil exited before listening")
-                .unwrap();
-            if let Some(address) = line.strip_prefix("Listening on ") {
-                break address.rsplit(':').next().unwrap().trim().parse().unwrap();
-            }
-        };
-        // Keep draining anvil's log so that it never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Some(Self {
-            child: Some(child),
-            port,
-        })
+        let chain = TestChain::start(test)?;
+        Some(Self { chain, runtime })
     }
 
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// One JSON-RPC call over a plain HTTP/1.1 connection.
-    fn rpc(&self, method: &str, params: Value) -> Value {
-        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        let body = body.to_string();
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        write!(
-            stream,
-            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let (_, payload) = response.split_once("\r\n\r\n").unwrap();
-        let answer: Value = serde_json::from_str(payload).unwrap();
-        assert!(answer.get("error").is_none(), "{method}: {answer}");
-        answer["result"].clone()
-    }
-
-    fn fund(&self, address: &str) {
-        self.rpc("anvil_setBalance", json!([address, "0x56BC75E2D63100000"]));
+    fn url(&self) -> &str {
+        &self.chain.rpc_url
     }
 
     /// Moves the chain's clock forward and mines a block.
     fn advance(&self, seconds: u64) {
-        self.rpc("evm_increaseTime", json!([seconds]));
-        self.rpc("evm_mine", json!([]));
+        self.runtime.block_on(self.chain.advance(seconds));
     }
 
+    /// The next nonce of `address` (`0x` and 40 hex digits).
     fn nonce(&self, address: &str) -> u64 {
-        let hex = self.rpc("eth_getTransactionCount", json!([address, "latest"]));
-        u64::from_str_radix(hex.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+        let account = hex::decode(address.trim_start_matches("0x"))
+            .unwrap()
+            .try_into()
+            .unwrap();
+        self.runtime.block_on(self.chain.nonce(account))
     }
 
     fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
+        self.chain.stop();
     }
 }
 
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.as_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// A funded secp256k1 account: its key and its lower-case address.
-fn account(anvil: &Anvil) -> (SigningKey, String) {
-    let key = SigningKey::generate(
-        KeyType::Secp256k1,
-        &mut getrandom::rand_core::UnwrapErr(getrandom::SysRng),
-    )
-    .unwrap();
+/// Dev account `index` (funded): its key and its lower-case address.
+fn account(anvil: &Anvil, index: usize) -> (SigningKey, String) {
+    let key = SigningKey::from_bytes(KeyType::Secp256k1, &anvil.chain.key(index)).unwrap();
     let address = key.verifying_key().ethereum_address().unwrap();
-    anvil.fund(&address);
     (key, address)
 }
 
-/// Deploys the registry from `deployer` and sets its activation delay.
-fn deploy(anvil: &Anvil, deployer: &SigningKey) -> String {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+/// Deploys the registry from dev account 0 and sets its activation delay.
+fn deploy(anvil: &Anvil) -> String {
+    let chain = &anvil.chain;
+    anvil.runtime.block_on(async {
+        let contract = chain.deploy(0).await;
+        let owner = EthRegistryClient::connect(
+            &chain.rpc_url,
+            contract,
+            chain.chain_id,
+            Some(chain.key(0)),
+        )
+        .await
         .unwrap();
-    runtime.block_on(async {
-        let key: [u8; 32] = *deployer.to_bytes();
-        let deployment = EthRegistryClient::deploy(&anvil.url(), key).await.unwrap();
-        let owner = EthRegistryClient::connect(&anvil.url(), deployment.address, 31337, Some(key))
-            .await
-            .unwrap();
         owner.set_activation_delay(ACTIVATION_DELAY).await.unwrap();
-        format!("0x{}", hex::encode(deployment.address))
+        format!("0x{}", hex::encode(contract))
     })
 }
 
 // ------------------------------------------------------------------ sage
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn of(out: Output) -> Self {
-        Self {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        }
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(self.stdout.trim())
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
-    }
-
-    /// Asserts the exit code, showing everything printed when it differs.
-    fn expect(self, code: i32) -> Self {
-        assert_eq!(
-            self.code, code,
-            "stdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-}
-
-/// `sage ARGS` in `dir`, with an empty environment (but `PATH`).
-fn command(dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sage"));
-    command
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .args(args);
-    command
-}
-
-fn sage(dir: &Path, args: &[&str]) -> Run {
-    Run::of(command(dir, args).output().unwrap())
-}
 
 /// An operator's directory: key files, the sender key file, and the
 /// `--set` flags that point `sage` at the chain.
@@ -370,9 +234,8 @@ fn the_whole_lifecycle_runs_on_chain_from_the_command_line() {
     else {
         return;
     };
-    let (deployer, _) = account(&anvil);
-    let contract = deploy(&anvil, &deployer);
-    let (owner, address) = account(&anvil);
+    let contract = deploy(&anvil);
+    let (owner, address) = account(&anvil, 1);
     let op = Operator::new(&anvil, &contract, &owner, &address);
     let did = op.did.as_str();
 
@@ -564,9 +427,8 @@ fn registrations_that_cannot_succeed_are_refused_early_and_clearly() {
     else {
         return;
     };
-    let (deployer, _) = account(&anvil);
-    let contract = deploy(&anvil, &deployer);
-    let (owner, address) = account(&anvil);
+    let contract = deploy(&anvil);
+    let (owner, address) = account(&anvil, 1);
     let op = Operator::new(&anvil, &contract, &owner, &address);
     // `extra` goes last, so that its `--set`s win over the operator's.
     let register = |extra: &[&str]| {

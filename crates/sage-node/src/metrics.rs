@@ -21,13 +21,15 @@ use std::time::Duration;
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-/// Handshakes started, by role (`client`, `server`).
+/// Handshakes started, by role: `server` for the handshakes a node answers
+/// (the Go label set also has `client`; a node never initiates one).
 pub const HANDSHAKES_INITIATED: &str = "sage_handshakes_initiated_total";
 /// Handshakes finished, by status (`success`, `failure`).
 pub const HANDSHAKES_COMPLETED: &str = "sage_handshakes_completed_total";
 /// Failed handshakes, by error type (a §13.6-style code, closed set).
 pub const HANDSHAKES_FAILED: &str = "sage_handshakes_failed_total";
-/// Handshake stage durations, by stage (`accept`, `resolve`, `complete`, `total`).
+/// Handshake stage durations, by stage (`accept`, `resolve`, `authenticate`,
+/// `finish`, `store`: the responder's steps, PROTOCOL.md §6.5).
 pub const HANDSHAKE_DURATION: &str = "sage_handshakes_duration_seconds";
 /// Sessions created, by status (`success`, `failure`).
 pub const SESSIONS_CREATED: &str = "sage_sessions_created_total";

@@ -12,10 +12,6 @@
 
 mod support;
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use sage_config::RegistryBackend;
@@ -28,112 +24,13 @@ use sage_node::identity::keystore::Keystore;
 use sage_node::server::{self, NodeError, NodeOptions};
 use sage_registry::model::key_name;
 use sage_registry::{Activate, NewKey, Register, Registry as _, Request, RequestHeader};
+use sage_registry_eth::testing::TestChain;
 use sage_registry_eth::{
     ClientOptions, EthRegistry, EthRegistryClient, EthRegistryOptions, Sender,
 };
-use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
 use support::{config_in, get};
-
-const CHAIN_ID: u64 = 31337;
-
-/// `$SAGE_ANVIL`, else the binary `npm ci` put under `contracts/node_modules`.
-fn anvil_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("SAGE_ANVIL") {
-        return PathBuf::from(path);
-    }
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    };
-    let os = match std::env::consts::OS {
-        "macos" => "darwin",
-        other => other,
-    };
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../contracts/node_modules/@foundry-rs")
-        .join(format!("anvil-{os}-{arch}"))
-        .join("bin/anvil")
-}
-
-/// A running anvil, killed when dropped.
-struct Anvil {
-    child: Child,
-    port: u16,
-}
-
-impl Anvil {
-    fn start() -> Option<Self> {
-        let path = anvil_path();
-        if !path.is_file() {
-            if std::env::var("SAGE_SKIP_CHAIN").as_deref() == Ok("1") {
-                eprintln!(
-                    "\n*** SKIPPED: anvil not found at {} and SAGE_SKIP_CHAIN=1 ***\n",
-                    path.display()
-                );
-                return None;
-            }
-            panic!(
-                "anvil not found at {}: run scripts/ensure-chain-tools.sh (or set SAGE_ANVIL; \
-                 SAGE_SKIP_CHAIN=1 skips the chain tests)",
-                path.display()
-            );
-        }
-        let mut child = Command::new(&path)
-            .args(["--port", "0", "--host", "127.0.0.1"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let port = loop {
-            let line = lines.next().expect("anvil exited").unwrap();
-            if let Some(address) = line.strip_prefix("Listening on ") {
-                break address.rsplit(':').next().unwrap().trim().parse().unwrap();
-            }
-        };
-        std::thread::spawn(move || lines.for_each(drop));
-        Some(Self { child, port })
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn rpc(&self, method: &str, params: Value) -> Value {
-        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        let body = body.to_string();
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        write!(
-            stream,
-            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let (_, payload) = response.split_once("\r\n\r\n").unwrap();
-        let answer: Value = serde_json::from_str(payload).unwrap();
-        assert!(answer.get("error").is_none(), "{method}: {answer}");
-        answer["result"].clone()
-    }
-
-    /// Moves the chain's clock forward and mines a block.
-    fn advance(&self, seconds: u64) {
-        self.rpc("evm_increaseTime", json!([seconds]));
-        self.rpc("evm_mine", json!([]));
-    }
-}
-
-impl Drop for Anvil {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn rng() -> impl sage_core::rand_core::CryptoRng {
     getrandom::rand_core::UnwrapErr(getrandom::SysRng)
@@ -141,26 +38,25 @@ fn rng() -> impl sage_core::rand_core::CryptoRng {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_on_the_ethereum_registry_needs_its_did_registered_and_active() {
-    let Some(anvil) = Anvil::start() else {
+    let Some(chain) =
+        TestChain::start("a_node_on_the_ethereum_registry_needs_its_did_registered_and_active")
+    else {
         return;
     };
-    // The account that deploys the registry, owns the DID and pays.
-    let owner = SigningKey::generate(KeyType::Secp256k1, &mut rng()).unwrap();
+    // Dev account 0 deploys the registry, owns the DID and pays.
+    let owner_key = chain.key(0);
+    let owner = SigningKey::from_bytes(KeyType::Secp256k1, &owner_key).unwrap();
     let address = owner.verifying_key().ethereum_address().unwrap();
-    anvil.rpc("anvil_setBalance", json!([address, "0x56BC75E2D63100000"]));
-    let owner_key: [u8; 32] = *owner.to_bytes();
-    let deployment = EthRegistryClient::deploy(&anvil.url(), owner_key)
-        .await
-        .unwrap();
-    let contract = format!("0x{}", hex::encode(deployment.address));
+    let registry_address = chain.deploy(0).await;
+    let contract = format!("0x{}", hex::encode(registry_address));
     let did = Did::parse(&format!("did:sage:ethereum:{address}")).unwrap();
 
     let dir = tempfile::tempdir().unwrap();
     let mut config = config_in(dir.path());
     config.registry.backend = RegistryBackend::Ethereum;
-    config.registry.ethereum.rpc_url = Some(anvil.url());
+    config.registry.ethereum.rpc_url = Some(chain.rpc_url.clone());
     config.registry.ethereum.contract_address = Some(contract.parse().unwrap());
-    config.registry.ethereum.chain_id = Some(CHAIN_ID);
+    config.registry.ethereum.chain_id = Some(chain.chain_id);
     config.identity.did = Some(did.as_str().to_owned());
 
     // Not registered: refused, with the commands to run.
@@ -189,9 +85,9 @@ async fn a_node_on_the_ethereum_registry_needs_its_did_registered_and_active() {
     assert!(!keys.signing_created && !keys.kem_created);
     let labels = ProtocolVersion::V1Draft1.labels();
     let client = EthRegistryClient::new(
-        &anvil.url(),
-        deployment.address,
-        CHAIN_ID,
+        &chain.rpc_url,
+        registry_address,
+        chain.chain_id,
         Sender::LocalKey(Zeroizing::new(owner_key)),
         ClientOptions::new(Duration::from_secs(30), Duration::from_secs(60)),
     )
@@ -219,7 +115,7 @@ async fn a_node_on_the_ethereum_registry_needs_its_did_registered_and_active() {
         .commit(&Request::new(header, register).sign(&keys.signing))
         .await
         .unwrap();
-    anvil.advance(61);
+    chain.advance(61).await;
     registry.reveal(&pending).await.unwrap();
 
     // Registered but not active yet: still refused.
@@ -231,7 +127,7 @@ async fn a_node_on_the_ethereum_registry_needs_its_did_registered_and_active() {
         "{error}"
     );
 
-    anvil.advance(3601);
+    chain.advance(3601).await;
     let header = RequestHeader::new(did.clone(), 1, now, &mut rng());
     registry
         .activate(&Request::new(header, Activate).sign(&keys.signing))

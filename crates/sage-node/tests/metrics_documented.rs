@@ -37,12 +37,15 @@ fn rng() -> impl sage_core::rand_core::CryptoRng {
     getrandom::rand_core::UnwrapErr(getrandom::SysRng)
 }
 
+/// What one proxied client connection sent.
+type Recording = Arc<Mutex<Vec<u8>>>;
+
 /// A TCP proxy that forwards every connection to the node and keeps what
 /// each client connection sent, byte for byte.
 struct RecordingProxy {
     addr: SocketAddr,
     node: Arc<OnceLock<SocketAddr>>,
-    sent: Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>>,
+    sent: Arc<Mutex<Vec<Recording>>>,
 }
 
 impl RecordingProxy {
@@ -50,7 +53,7 @@ impl RecordingProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let node: Arc<OnceLock<SocketAddr>> = Arc::new(OnceLock::new());
-        let sent: Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>> = Arc::default();
+        let sent: Arc<Mutex<Vec<Recording>>> = Arc::default();
         let (target, streams) = (Arc::clone(&node), Arc::clone(&sent));
         std::thread::spawn(move || {
             for client in listener.incoming() {
@@ -58,7 +61,7 @@ impl RecordingProxy {
                 let Ok(upstream) = TcpStream::connect(target.get().unwrap()) else {
                     continue;
                 };
-                let recorded = Arc::new(Mutex::new(Vec::new()));
+                let recorded = Recording::default();
                 streams.lock().unwrap().push(Arc::clone(&recorded));
                 pump(
                     client.try_clone().unwrap(),
@@ -83,7 +86,7 @@ impl RecordingProxy {
 }
 
 /// Copies `from` to `to` on a thread, keeping a copy in `record`.
-fn pump(mut from: TcpStream, mut to: TcpStream, record: Option<Arc<Mutex<Vec<u8>>>>) {
+fn pump(mut from: TcpStream, mut to: TcpStream, record: Option<Recording>) {
     std::thread::spawn(move || {
         let mut buf = [0u8; 16 * 1024];
         loop {
@@ -330,7 +333,15 @@ async fn every_documented_metric_family_is_emitted_by_real_work() {
     assert!(sample(&exposition, "sage_sessions_expired_total", "").unwrap() >= 1.0);
     assert!(sample(&exposition, "sage_sessions_closed_total", "").unwrap() >= 1.0);
     assert!(sample(&exposition, "sage_replay_attacks_detected_total", "").unwrap() >= 2.0);
-    assert!(sample(&exposition, "sage_crypto_errors_total", "operation=\"verify\"").unwrap() >= 1.0);
+    assert!(
+        sample(
+            &exposition,
+            "sage_crypto_errors_total",
+            "operation=\"verify\""
+        )
+        .unwrap()
+            >= 1.0
+    );
 
     store.close().await;
     node.shutdown().await.unwrap();

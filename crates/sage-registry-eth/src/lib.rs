@@ -35,6 +35,8 @@ mod commit;
 mod error;
 mod registry_impl;
 mod revert;
+#[cfg(feature = "test-support")]
+pub mod testing;
 mod types;
 
 pub use client::{ClientOptions, EthRegistryClient, Sender};

@@ -32,6 +32,7 @@ use crate::commands::config::load_config;
 use crate::error::{CliError, IoAction};
 use crate::files::create_private_dir;
 use crate::output::Output;
+use crate::runtime::block_on;
 use crate::store_options::{store_environment, store_settings};
 
 /// Options of every `sage db` command.
@@ -108,14 +109,6 @@ pub(crate) fn run(args: &DbArgs) -> Result<Output, CliError> {
     if let Some(dir) = &settings.sqlite_dir {
         create_private_dir(dir)?;
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| CliError::Io {
-            path: PathBuf::from("the async runtime"),
-            action: IoAction::Create,
-            source,
-        })?;
     let mut output = Output::new();
     let url_origin = loaded
         .sources
@@ -129,33 +122,35 @@ pub(crate) fn run(args: &DbArgs) -> Result<Output, CliError> {
     for warning in &loaded.warnings {
         output.note(format!("warning: {warning}"));
     }
-    runtime
-        .block_on(execute(
-            &args.command,
-            &settings.options,
-            environment,
-            &mut output,
-        ))
-        .map_err(|error| match error {
-            // A backup or restore file, not the database: named by its path.
-            StoreError::Io {
-                path,
-                source,
-                action,
-            } => CliError::Io {
-                path,
-                action: match action {
-                    FileAction::Read => IoAction::Read,
-                    _ => IoAction::Create,
-                },
-                source,
-            },
-            error => CliError::Store {
-                database: settings.shown_url.clone(),
-                error,
-            },
-        })?;
+    block_on(async {
+        execute(&args.command, &settings.options, environment, &mut output)
+            .await
+            .map_err(|error| store_failure(error, &settings.shown_url))
+    })?;
     Ok(output)
+}
+
+/// A failure of a `sage db` command as the CLI reports it.
+fn store_failure(error: StoreError, database: &str) -> CliError {
+    match error {
+        // A backup or restore file, not the database: named by its path.
+        StoreError::Io {
+            path,
+            source,
+            action,
+        } => CliError::Io {
+            path,
+            action: match action {
+                FileAction::Read => IoAction::Read,
+                _ => IoAction::Create,
+            },
+            source,
+        },
+        error => CliError::Store {
+            database: database.to_owned(),
+            error,
+        },
+    }
 }
 
 async fn execute(

@@ -9,9 +9,10 @@
 
 use clap::Args;
 
-use crate::commands::send::{PeerArgs, block_on, connect};
+use crate::commands::send::{PeerArgs, connect};
 use crate::error::CliError;
 use crate::output::Output;
+use crate::runtime::block_on;
 
 #[derive(Debug, Args)]
 pub(crate) struct HandshakeArgs {

@@ -28,6 +28,8 @@
 mod eth;
 mod progress;
 
+pub(crate) use eth::open_read_only;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -49,9 +51,10 @@ use sage_store::{Store, SystemClock};
 
 use crate::cli::{ConfigArgs, DidCommand};
 use crate::commands::config::load_config;
-use crate::error::{CliError, IoAction, KeyFileProblem};
+use crate::error::{CliError, KeyFileProblem};
 use crate::keyfile::KeyFile;
 use crate::output::Output;
+use crate::runtime::block_on;
 use crate::store_options::store_settings;
 
 /// Registry backends of `--registry`.
@@ -187,14 +190,18 @@ pub(crate) struct ListArgs {
     pub(crate) after: Option<String>,
 }
 
-type Resolver = CachingResolver<Arc<LocalRegistry<Store>>, Store>;
+/// The caching resolver in front of the local registry, on its database.
+pub(crate) type LocalResolver = CachingResolver<Arc<LocalRegistry<Store>>, Store>;
 
 /// The opened local registry: the registry itself (for full records) and
 /// the caching resolver in front of it (for resolution and writes).
-struct Local {
-    registry: Arc<LocalRegistry<Store>>,
-    resolver: Resolver,
-    store: Store,
+pub(crate) struct Local {
+    /// The registry, for full records.
+    pub(crate) registry: Arc<LocalRegistry<Store>>,
+    /// The caching resolver, for resolution and writes.
+    pub(crate) resolver: LocalResolver,
+    /// Its database, to close when done.
+    pub(crate) store: Store,
 }
 
 /// `sage did ...` (every subcommand but `parse` is a registry command).
@@ -203,15 +210,7 @@ pub(crate) fn run(command: DidCommand, json: bool) -> Result<Output, CliError> {
     if let DidCommand::Parse(args) = &command {
         return crate::commands::did::parse(args);
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| CliError::Io {
-            path: PathBuf::from("the async runtime"),
-            action: IoAction::Create,
-            source,
-        })?;
-    runtime.block_on(execute(command, json))
+    block_on(execute(command, json))
 }
 
 /// The configuration and backend flags of a registry command.
@@ -231,7 +230,12 @@ fn backend_args(command: &DidCommand) -> Option<&BackendArgs> {
 /// Loads the configuration with `--registry` and `--database-url` as
 /// overrides above every other source, so that the backend they select
 /// is validated as if the configuration named it.
-fn load(args: &BackendArgs) -> Result<LoadedConfig, CliError> {
+///
+/// # Errors
+///
+/// [`CliError::Config`] (or a file error) when the configuration does not
+/// load or validate.
+pub(crate) fn load(args: &BackendArgs) -> Result<LoadedConfig, CliError> {
     let mut flags: Vec<(String, String)> = args
         .database_url
         .iter()
@@ -352,7 +356,12 @@ fn rng() -> impl sage_core::rand_core::CryptoRng {
 
 /// Opens the local registry of `config` (its database, which must be
 /// migrated) and the caching resolver in front of it.
-async fn open(config: &SageConfig) -> Result<Local, CliError> {
+///
+/// # Errors
+///
+/// [`CliError::Store`] when the database cannot be reached,
+/// [`CliError::BadArgument`] when it has pending migrations.
+pub(crate) async fn open_local(config: &SageConfig) -> Result<Local, CliError> {
     let settings = store_settings(config);
     let store_error = |error| CliError::Store {
         database: settings.shown_url.clone(),
@@ -464,14 +473,17 @@ fn registration_keys(
         .iter()
         .map(|path| signing_key(path))
         .collect::<Result<Vec<_>, _>>()?;
-    if keys.is_empty() {
-        return Err(CliError::BadArgument {
-            argument: "--key",
-            reason: "at least one signing key is needed".to_owned(),
-        });
-    }
+    controller(&keys)?;
     let kem = args.kem_key.as_deref().map(kem_key).transpose()?;
     Ok((keys, kem))
+}
+
+/// The controller of a registration: its first signing key.
+fn controller(keys: &[SigningKey]) -> Result<&SigningKey, CliError> {
+    keys.first().ok_or_else(|| CliError::BadArgument {
+        argument: "--key",
+        reason: "at least one signing key is needed".to_owned(),
+    })
 }
 
 /// The registration of `did`: every signing key with its proof of
@@ -520,18 +532,13 @@ async fn register(
     out: &mut Output,
 ) -> Result<(), CliError> {
     let (keys, kem) = registration_keys(args)?;
-    let Some(controller) = keys.first() else {
-        return Err(CliError::BadArgument {
-            argument: "--key",
-            reason: "at least one signing key is needed".to_owned(),
-        });
-    };
+    let controller = controller(&keys)?;
     let did = match &args.did {
         Some(text) => parse_did(text)?,
         None => default_did(controller)?,
     };
     let body = registration(args, &did, &keys, kem.as_ref())?;
-    let local = open(config).await?;
+    let local = open_local(config).await?;
     let signed = sign(&did, 0, body, controller);
     let result = local.resolver.register(&signed).await;
     finish(&local, result, out, "registered").await?;
@@ -581,7 +588,7 @@ where
 {
     let did = parse_did(&args.did)?;
     let controller = signing_key(&args.key)?;
-    let local = Arc::new(open(config).await?);
+    let local = Arc::new(open_local(config).await?);
     let record = local.registry.record(&did).await.map_err(registry_error)?;
     let body = build(&record, &controller)?;
     let signed = sign(&did, record.version, body, &controller);
@@ -671,7 +678,7 @@ async fn resolve(
     out: &mut Output,
 ) -> Result<(), CliError> {
     let did = parse_did(&args.did)?;
-    let local = open(config).await?;
+    let local = open_local(config).await?;
     let resolved = local.resolver.resolve(&did).await.map_err(registry_error);
     local.store.close().await;
     print_resolution(out, &resolved?, args.document)
@@ -753,7 +760,7 @@ fn print_resolved(out: &mut Output, resolved: &ResolvedRecord) {
 
 /// `sage did list`.
 async fn list(args: &ListArgs, config: &SageConfig, out: &mut Output) -> Result<(), CliError> {
-    let local = open(config).await?;
+    let local = open_local(config).await?;
     let page = ListRequest {
         limit: args.limit,
         after: args.after.clone(),

@@ -15,7 +15,6 @@
 //! `http://` (put a TLS terminator in front of a public node).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
@@ -27,18 +26,14 @@ use sage_client::{
 use sage_config::{RegistryBackend, SageConfig};
 use sage_core::did::Did;
 use sage_core::encoding::b64_encode;
-use sage_registry::{CachingResolver, LocalRegistry};
-use sage_registry_eth::{
-    ClientOptions, EthRegistry, EthRegistryClient, EthRegistryOptions, Sender,
-};
-use sage_store::{Store, SystemClock};
+use sage_registry_eth::EthRegistry;
+use sage_store::Store;
 
-use crate::commands::config::load_config;
-use crate::commands::registry::{BackendArgs, RegistryArg};
-use crate::error::{CliError, IoAction};
+use crate::commands::registry::{BackendArgs, LocalResolver, load, open_local, open_read_only};
+use crate::error::CliError;
 use crate::keyfile::load_signing_key;
 use crate::output::Output;
-use crate::store_options::store_settings;
+use crate::runtime::block_on;
 
 /// Who sends, to whom, through which registry.
 #[derive(Debug, Args)]
@@ -115,21 +110,6 @@ pub(crate) fn run(args: &SendArgs) -> Result<Output, CliError> {
     })
 }
 
-/// Runs `future` on a single-threaded runtime built for this command.
-pub(crate) fn block_on<T>(
-    future: impl Future<Output = Result<T, CliError>>,
-) -> Result<T, CliError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| CliError::Io {
-            path: PathBuf::from("the async runtime"),
-            action: IoAction::Create,
-            source,
-        })?
-        .block_on(future)
-}
-
 /// The client for `args` and the peer it names.
 pub(crate) async fn connect(args: &PeerArgs) -> Result<(SageClient<CliResolver>, Peer), CliError> {
     let did = parse_did("--did", &args.did)?;
@@ -174,26 +154,6 @@ fn parse_did(argument: &'static str, text: &str) -> Result<Did, CliError> {
     })
 }
 
-/// The configuration, with `--registry` and `--database-url` above every
-/// other source (as `sage did` loads it).
-fn load(args: &BackendArgs) -> Result<sage_config::LoadedConfig, CliError> {
-    let mut flags: Vec<(String, String)> = args
-        .database_url
-        .iter()
-        .map(|url| ("database.url".to_owned(), url.clone()))
-        .collect();
-    if let Some(registry) = args.registry {
-        let backend = match registry {
-            RegistryArg::Local => "local",
-            RegistryArg::Ethereum => "ethereum",
-        };
-        flags.push(("registry.backend".to_owned(), backend.to_owned()));
-    }
-    load_config(&args.config, flags)
-}
-
-type LocalResolver = CachingResolver<Arc<LocalRegistry<Store>>, Store>;
-
 /// The configured registry, as the client's peer resolver.
 #[derive(Debug)]
 pub(crate) enum CliResolver {
@@ -215,71 +175,15 @@ impl CliResolver {
     }
 
     async fn open_local(config: &SageConfig) -> Result<Self, CliError> {
-        let settings = store_settings(config);
-        let store_error = |error| CliError::Store {
-            database: settings.shown_url.clone(),
-            error,
-        };
-        let store = Store::connect(&settings.options)
-            .await
-            .map_err(store_error)?;
-        let status = store.migration_status().await.map_err(store_error)?;
-        if status.pending() > 0 {
-            store.close().await;
-            return Err(CliError::BadArgument {
-                argument: "database",
-                reason: format!(
-                    "{} has {} pending migration(s): run `sage db migrate up` first",
-                    settings.shown_url,
-                    status.pending()
-                ),
-            });
-        }
-        let clock = Arc::new(SystemClock);
-        let registry = Arc::new(LocalRegistry::new(store.clone(), clock.clone()));
-        let caching =
-            CachingResolver::new(registry, store.clone(), config.registry.cache_ttl, clock);
+        let local = open_local(config).await?;
         Ok(Self::Local {
-            resolver: RegistryResolver::new(caching),
-            store,
+            resolver: RegistryResolver::new(local.resolver),
+            store: local.store,
         })
     }
 
     async fn open_ethereum(config: &SageConfig) -> Result<Self, CliError> {
-        let ethereum = &config.registry.ethereum;
-        let required = |argument: &'static str| CliError::BadArgument {
-            argument,
-            reason: "required when registry.backend is ethereum".into(),
-        };
-        let rpc_url = ethereum
-            .rpc_url
-            .as_deref()
-            .ok_or_else(|| required("registry.ethereum.rpc_url"))?;
-        let contract = ethereum
-            .contract_address
-            .ok_or_else(|| required("registry.ethereum.contract_address"))?
-            .to_bytes();
-        let chain_id = ethereum
-            .chain_id
-            .ok_or_else(|| required("registry.ethereum.chain_id"))?;
-        let chain_error = |error| CliError::Chain {
-            rpc_url: rpc_url.to_owned(),
-            contract: format!("0x{}", sage_core::encoding::hex_encode(&contract)),
-            error,
-        };
-        let client = EthRegistryClient::new(
-            rpc_url,
-            contract,
-            chain_id,
-            Sender::ReadOnly,
-            ClientOptions::new(ethereum.request_timeout, ethereum.receipt_timeout),
-        )
-        .map_err(chain_error)?;
-        client.verify().await.map_err(chain_error)?;
-        let registry = EthRegistry::new(
-            client,
-            EthRegistryOptions::with_reveal_wait(ethereum.reveal_wait),
-        );
+        let registry = open_read_only(config).await?;
         Ok(Self::Ethereum(RegistryResolver::new(registry)))
     }
 

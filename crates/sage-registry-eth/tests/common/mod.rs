@@ -1,50 +1,35 @@
-//! A local chain for the end-to-end tests: anvil from npm
-//! `@foundry-rs/anvil` (installed by `scripts/ensure-chain-tools.sh`), one
-//! fresh instance per test, with the registry deployed on it, and agent keys
-//! made by sage-core.
+//! A local chain for the end-to-end tests (the crate's `testing` module:
+//! one fresh anvil per test), with the registry deployed on it, and agent
+//! keys made by sage-core.
 
-use std::path::PathBuf;
+use std::ops::{Deref, DerefMut};
 
-use alloy::node_bindings::{Anvil, AnvilInstance};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use sage_core::did::{Did, sign_pop};
 use sage_core::primitives::{KeyType, SigningKey};
 use sage_core::version::ProtocolVersion;
+use sage_registry_eth::testing::TestChain;
 use sage_registry_eth::{
     ClientOptions, EthRegistryClient, NewKey, RegistrationRequest, RegistryKeyType, Sender,
 };
 
-/// The npm package directory of the anvil binary for this platform.
-fn npm_platform_package() -> String {
-    let os = match std::env::consts::OS {
-        "macos" => "darwin",
-        other => other,
-    };
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    };
-    format!("anvil-{os}-{arch}")
-}
-
-/// `SAGE_ANVIL`, else the binary `npm ci` put under `contracts/node_modules`.
-pub(crate) fn anvil_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("SAGE_ANVIL") {
-        return PathBuf::from(path);
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../contracts/node_modules/@foundry-rs")
-        .join(npm_platform_package())
-        .join("bin/anvil")
-}
-
+/// A fresh chain with the registry deployed on it by account 0.
 pub(crate) struct Chain {
-    anvil: Option<AnvilInstance>,
-    pub(crate) rpc_url: String,
-    pub(crate) chain_id: u64,
+    node: TestChain,
     pub(crate) registry: [u8; 20],
-    raw: DynProvider,
+}
+
+impl Deref for Chain {
+    type Target = TestChain;
+
+    fn deref(&self) -> &TestChain {
+        &self.node
+    }
+}
+
+impl DerefMut for Chain {
+    fn deref_mut(&mut self) -> &mut TestChain {
+        &mut self.node
+    }
 }
 
 impl Chain {
@@ -52,53 +37,9 @@ impl Chain {
     /// loud SKIPPED line) only when `SAGE_SKIP_CHAIN=1`; a missing anvil
     /// otherwise fails the test.
     pub(crate) async fn start(test: &str) -> Option<Self> {
-        let path = anvil_path();
-        if !path.is_file() {
-            if std::env::var("SAGE_SKIP_CHAIN").as_deref() == Ok("1") {
-                eprintln!(
-                    "\n*** SKIPPED {test}: anvil not found at {} and SAGE_SKIP_CHAIN=1 ***\n",
-                    path.display()
-                );
-                return None;
-            }
-            panic!(
-                "anvil not found at {}: run scripts/ensure-chain-tools.sh (or set SAGE_ANVIL to an anvil binary; \
-                 SAGE_SKIP_CHAIN=1 skips the chain tests)",
-                path.display()
-            );
-        }
-        // --auto-impersonate lets a test send from an address whose key it does
-        // not hold (the did.json vector's DID address).
-        let anvil = Anvil::at(path).auto_impersonate().spawn();
-        let rpc_url = anvil.endpoint();
-        let chain_id = anvil.chain_id();
-        let deployment = EthRegistryClient::deploy(&rpc_url, dev_key(&anvil, 0))
-            .await
-            .expect("deploy registry");
-        let raw = ProviderBuilder::new()
-            .connect_http(anvil.endpoint_url())
-            .erased();
-        Some(Self {
-            anvil: Some(anvil),
-            rpc_url,
-            chain_id,
-            registry: deployment.address,
-            raw,
-        })
-    }
-
-    fn anvil(&self) -> &AnvilInstance {
-        self.anvil.as_ref().expect("anvil is running")
-    }
-
-    /// Dev account `index`'s private key.
-    pub(crate) fn key(&self, index: usize) -> [u8; 32] {
-        dev_key(self.anvil(), index)
-    }
-
-    /// Dev account `index`'s address.
-    pub(crate) fn address(&self, index: usize) -> [u8; 20] {
-        self.anvil().addresses()[index].into_array()
+        let node = TestChain::start(test)?;
+        let registry = node.deploy(0).await;
+        Some(Self { node, registry })
     }
 
     /// A client that signs with dev account `index`.
@@ -124,38 +65,6 @@ impl Chain {
         )
         .expect("client")
     }
-
-    pub(crate) async fn fund(&self, account: [u8; 20]) {
-        let address = format!("0x{}", alloy::hex::encode(account));
-        let _: serde_json::Value = self
-            .raw
-            .raw_request("anvil_setBalance".into(), (address, "0x56BC75E2D63100000"))
-            .await
-            .expect("anvil_setBalance");
-    }
-
-    /// Moves the chain clock forward and mines a block.
-    pub(crate) async fn advance(&self, seconds: u64) {
-        let _: serde_json::Value = self
-            .raw
-            .raw_request("evm_increaseTime".into(), (seconds,))
-            .await
-            .expect("evm_increaseTime");
-        let _: serde_json::Value = self
-            .raw
-            .raw_request("evm_mine".into(), ())
-            .await
-            .expect("evm_mine");
-    }
-
-    /// Kills the node.
-    pub(crate) fn stop(&mut self) {
-        drop(self.anvil.take());
-    }
-}
-
-fn dev_key(anvil: &AnvilInstance, index: usize) -> [u8; 32] {
-    anvil.keys()[index].to_bytes().into()
 }
 
 /// `did:sage:ethereum:0x<lower-case address>`.

@@ -45,9 +45,9 @@ use zeroize::Zeroizing;
 
 use super::progress::Progress;
 use super::{
-    ControllerArgs, ListArgs, RegisterArgs, ResolveArgs, add_key_body, capabilities, key_reference,
-    labels, parse_did, print_listing, print_resolution, print_resolved, registration,
-    registration_keys, registry_error, sign, signing_key,
+    ControllerArgs, ListArgs, RegisterArgs, ResolveArgs, add_key_body, capabilities, controller,
+    key_reference, labels, parse_did, print_listing, print_resolution, print_resolved,
+    registration, registration_keys, registry_error, sign, signing_key,
 };
 use crate::cli::DidCommand;
 use crate::error::CliError;
@@ -163,6 +163,19 @@ pub(super) async fn execute(
         DidCommand::List(args) => list(&args, &settings, &mut out).await?,
     }
     Ok(out)
+}
+
+/// The configured registry contract, read-only, after checking that the
+/// node serves the configured chain and holds the contract (what `sage
+/// send` resolves peers with).
+///
+/// # Errors
+///
+/// [`CliError::Config`] when `registry.ethereum` lacks the node or the
+/// contract, [`CliError::Chain`] when the node fails the check.
+pub(crate) async fn open_read_only(config: &SageConfig) -> Result<EthRegistry, CliError> {
+    let chain = Settings::of(config)?.connect(Access::Read).await?;
+    Ok(chain.registry)
 }
 
 /// A configuration error at `path` (the loader validated the section, so
@@ -358,12 +371,7 @@ async fn register(
     out: &mut Output,
 ) -> Result<(), CliError> {
     let (keys, kem) = registration_keys(args)?;
-    let Some(controller) = keys.first() else {
-        return Err(CliError::BadArgument {
-            argument: "--key",
-            reason: "at least one signing key is needed".to_owned(),
-        });
-    };
+    let controller = controller(&keys)?;
     let chain = settings.connect(Access::Write).await?;
     let sender = chain.sender()?;
     let did = match &args.did {
