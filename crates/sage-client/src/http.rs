@@ -44,20 +44,7 @@ pub(crate) fn now() -> Timestamp {
 
 /// A random UUID (version 4, RFC 9562 variant), lower-case hyphenated.
 pub(crate) fn uuid_v4() -> String {
-    let mut bytes = [0u8; 16];
-    UnwrapErr(SysRng).fill_bytes(&mut bytes);
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = sage_core::encoding::hex_encode(&bytes);
-    let part = |from: usize, to: usize| hex.get(from..to).unwrap_or_default();
-    format!(
-        "{}-{}-{}-{}-{}",
-        part(0, 8),
-        part(8, 12),
-        part(12, 16),
-        part(16, 20),
-        part(20, 32)
-    )
+    sage_core::handshake::uuid_v4(&mut UnwrapErr(SysRng))
 }
 
 /// Parses an absolute `http://` URL. The client carries no TLS backend.

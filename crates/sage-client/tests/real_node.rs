@@ -20,16 +20,14 @@ use getrandom::SysRng;
 use getrandom::rand_core::UnwrapErr;
 use sage_client::{ClientError, Peer, RegistryResolver, RetryPolicy, SageClient};
 use sage_config::{EnvVars, SageConfig};
-use sage_core::did::{Chain, Did};
+use sage_core::did::Did;
 use sage_core::primitives::{KeyType, SigningKey, X25519Secret};
 use sage_core::session::SessionId;
 use sage_core::time::Timestamp;
 use sage_core::version::{Labels, ProtocolVersion};
 use sage_node::server::{self, NodeOptions, RunningNode, Uri};
-use sage_registry::{
-    Activate, CachingResolver, LocalRegistry, NewKey, Register, Registry as _, Request,
-    RequestHeader,
-};
+use sage_node::testing::{config_in, random_did, register_agent};
+use sage_registry::{CachingResolver, LocalRegistry, NewKey};
 use sage_store::testing::TestDb;
 use sage_store::{SessionStore as _, Store, SystemClock};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -76,11 +74,8 @@ struct Setup {
 impl Setup {
     async fn start(db: TestDb, public_url: Option<String>) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = SageConfig::default();
-        config.storage.data_dir = dir.path().to_path_buf();
+        let mut config = config_in(dir.path());
         config.database.url = db.options.url.parse().unwrap();
-        config.server.listen = "127.0.0.1:0".parse().unwrap();
-        config.server.shutdown_timeout = Duration::from_secs(5);
         config.server.public_url = public_url;
         let (upstream, delivered) = upstream().await;
         let mut options = NodeOptions::new(config.clone());
@@ -92,43 +87,21 @@ impl Setup {
         // The client agent: an Ed25519 controller that also signs, and a
         // KEM key, registered and activated in the node's local registry.
         let mut rng = UnwrapErr(SysRng);
-        let mut id = [0u8; 20];
-        getrandom::fill(&mut id).unwrap();
-        let client_did = Did::new(
-            Chain::Ethereum,
-            &format!("0x{}", sage_core::encoding::hex_encode(&id)),
-        )
-        .unwrap();
+        let client_did = random_did();
         let client_key = SigningKey::generate(KeyType::Ed25519, &mut rng).unwrap();
         let kem = X25519Secret::generate(&mut rng);
         let registry = LocalRegistry::new(store.clone(), Arc::new(SystemClock));
-        let request = |version: u64| {
-            RequestHeader::new(client_did.clone(), version, now(), &mut UnwrapErr(SysRng))
-        };
-        let registration = Register {
-            name: "client".into(),
-            description: "sage-client test agent".into(),
-            endpoint: "http://client.invalid".into(),
-            capabilities: serde_json::Map::new(),
-            keys: vec![
-                NewKey::signing(labels(), &client_key, &client_did).unwrap(),
-                NewKey::kem(
-                    labels(),
-                    &client_did,
-                    &kem.public_key(),
-                    &client_key,
-                    "key-1",
-                ),
-            ],
-        };
-        registry
-            .register(&Request::new(request(0), registration).sign(&client_key))
-            .await
-            .unwrap();
-        registry
-            .activate(&Request::new(request(1), Activate).sign(&client_key))
-            .await
-            .unwrap();
+        let keys = vec![
+            NewKey::signing(labels(), &client_key, &client_did).unwrap(),
+            NewKey::kem(
+                labels(),
+                &client_did,
+                &kem.public_key(),
+                &client_key,
+                "key-1",
+            ),
+        ];
+        register_agent(&registry, &client_did, &client_key, keys, now()).await;
         Self {
             node,
             config,

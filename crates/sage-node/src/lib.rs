@@ -33,3 +33,5 @@ pub mod problem;
 pub mod protocol;
 pub mod registry;
 pub mod server;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;

@@ -7,8 +7,6 @@
 // The helpers unwrap too (clippy allows it only inside #[test] functions).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::io;
 use std::sync::{Arc, Mutex};
 
@@ -17,15 +15,12 @@ use sage_config::{LogFormat, LogLevel, LoggingConfig, Secret};
 use sage_core::did::Did;
 use sage_core::encoding::{b64_decode, b64_encode, b64url_encode, hex_encode};
 use sage_core::primitives::{KeyType, SigningKey};
-use sage_core::version::ProtocolVersion;
 use sage_node::server::{self, NodeOptions};
-use sage_registry::{
-    Activate, LocalRegistry, NewKey, Register, Registry as _, Request, RequestHeader,
-};
+use sage_registry::LocalRegistry;
 use sage_store::{Store, StoreOptions, SystemClock};
 use tracing_subscriber::fmt::MakeWriter;
 
-use support::{config_in, request};
+use sage_node::testing::{config_in, register_signing_agent, request, rng};
 
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
@@ -60,36 +55,6 @@ fn encodings(secret: &[u8]) -> Vec<String> {
     ]
 }
 
-fn rng() -> impl sage_core::rand_core::CryptoRng {
-    getrandom::rand_core::UnwrapErr(getrandom::SysRng)
-}
-
-/// Registers and activates `did` with `key` in the node's database.
-async fn register_client(database: &str, did: &Did, key: &SigningKey) -> LocalRegistry<Store> {
-    let store = Store::connect(&StoreOptions::new(database)).await.unwrap();
-    let registry = LocalRegistry::new(store, Arc::new(SystemClock));
-    let labels = ProtocolVersion::V1Draft1.labels();
-    let now = sage_store::instant::system_now();
-    let register = Register {
-        name: "log-test client".to_owned(),
-        description: String::new(),
-        endpoint: "http://127.0.0.1:9".to_owned(),
-        capabilities: serde_json::Map::new(),
-        keys: vec![NewKey::signing(labels, key, did).unwrap()],
-    };
-    let header = RequestHeader::new(did.clone(), 0, now, &mut rng());
-    registry
-        .register(&Request::new(header, register).sign(key))
-        .await
-        .unwrap();
-    let header = RequestHeader::new(did.clone(), 1, now, &mut rng());
-    registry
-        .activate(&Request::new(header, Activate).sign(key))
-        .await
-        .unwrap();
-    registry
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_key_material_secret_or_plaintext_is_logged_at_trace_level() {
     let capture = Capture::default();
@@ -122,7 +87,9 @@ async fn no_key_material_secret_or_plaintext_is_logged_at_trace_level() {
     let client_key = SigningKey::generate(KeyType::Ed25519, &mut rng()).unwrap();
     let client_did = Did::parse("did:sage:ethereum:log-test-client").unwrap();
     let database = format!("sqlite://{}/sage.db", dir.path().display());
-    let registry = register_client(&database, &client_did, &client_key).await;
+    let store = Store::connect(&StoreOptions::new(&database)).await.unwrap();
+    let registry = LocalRegistry::new(store, Arc::new(SystemClock));
+    register_signing_agent(&registry, &client_did, &client_key).await;
     let client = SageClient::builder()
         .identity(
             client_did.clone(),

@@ -10,178 +10,24 @@
 // The helpers unwrap too (clippy allows it only inside #[test] functions).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
-use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sage_client::{ClientError, Peer, RegistryResolver, RetryPolicy, SageClient};
 use sage_config::Secret;
-use sage_core::did::{Chain, Did};
+use sage_core::did::Did;
 use sage_core::primitives::{KeyType, SigningKey};
-use sage_core::version::ProtocolVersion;
 use sage_node::metrics::DOCUMENTED;
 use sage_node::server::{self, NodeOptions};
-use sage_registry::{
-    Activate, LocalRegistry, NewKey, Register, Registry as _, Request, RequestHeader,
-};
+use sage_registry::LocalRegistry;
 use sage_store::{Store, StoreOptions, SystemClock};
 
-use support::{config_in, request};
+use sage_node::testing::{
+    RecordingProxy, config_in, counter_sum, get, is_handshake, random_did, register_signing_agent,
+    request, rng, send_raw,
+};
 
 const TOKEN: &str = "metrics-test-management-token-0123456789abcdef";
-
-fn rng() -> impl sage_core::rand_core::CryptoRng {
-    getrandom::rand_core::UnwrapErr(getrandom::SysRng)
-}
-
-/// What one proxied client connection sent.
-type Recording = Arc<Mutex<Vec<u8>>>;
-
-/// A TCP proxy that forwards every connection to the node and keeps what
-/// each client connection sent, byte for byte.
-struct RecordingProxy {
-    addr: SocketAddr,
-    node: Arc<OnceLock<SocketAddr>>,
-    sent: Arc<Mutex<Vec<Recording>>>,
-}
-
-impl RecordingProxy {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let node: Arc<OnceLock<SocketAddr>> = Arc::new(OnceLock::new());
-        let sent: Arc<Mutex<Vec<Recording>>> = Arc::default();
-        let (target, streams) = (Arc::clone(&node), Arc::clone(&sent));
-        std::thread::spawn(move || {
-            for client in listener.incoming() {
-                let Ok(client) = client else { return };
-                let Ok(upstream) = TcpStream::connect(target.get().unwrap()) else {
-                    continue;
-                };
-                let recorded = Recording::default();
-                streams.lock().unwrap().push(Arc::clone(&recorded));
-                pump(
-                    client.try_clone().unwrap(),
-                    upstream.try_clone().unwrap(),
-                    Some(recorded),
-                );
-                pump(upstream, client, None);
-            }
-        });
-        Self { addr, node, sent }
-    }
-
-    /// Every complete HTTP request the clients sent, in order per
-    /// connection.
-    fn requests(&self) -> Vec<Vec<u8>> {
-        let streams = self.sent.lock().unwrap();
-        streams
-            .iter()
-            .flat_map(|stream| split_requests(&stream.lock().unwrap()))
-            .collect()
-    }
-}
-
-/// Copies `from` to `to` on a thread, keeping a copy in `record`.
-fn pump(mut from: TcpStream, mut to: TcpStream, record: Option<Recording>) {
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 16 * 1024];
-        loop {
-            let n = match from.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            if let Some(record) = &record {
-                record.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-            if to.write_all(&buf[..n]).is_err() {
-                break;
-            }
-        }
-        let _ = to.shutdown(std::net::Shutdown::Both);
-    });
-}
-
-/// Splits a stream of HTTP/1.1 requests with `content-length` bodies.
-fn split_requests(mut raw: &[u8]) -> Vec<Vec<u8>> {
-    let mut requests = Vec::new();
-    while let Some(head_end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-        let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
-        let length: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .map_or(0, |v| v.trim().parse().unwrap());
-        let end = head_end + 4 + length;
-        if raw.len() < end {
-            break;
-        }
-        requests.push(raw[..end].to_vec());
-        raw = &raw[end..];
-    }
-    requests
-}
-
-/// Sends `raw` on a fresh connection and returns the response status
-/// and body.
-fn replay(node: SocketAddr, raw: &[u8]) -> (u16, String) {
-    let mut stream = TcpStream::connect(node).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    stream.write_all(raw).unwrap();
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        if let Some(head_end) = answer.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&answer[..head_end]).to_ascii_lowercase();
-            let length: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .map_or(0, |v| v.trim().parse().unwrap());
-            if answer.len() >= head_end + 4 + length {
-                let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-                let body = String::from_utf8_lossy(&answer[head_end + 4..][..length]);
-                return (status, body.into_owned());
-            }
-        }
-        let n = stream.read(&mut buf).unwrap();
-        assert!(n > 0, "the node closed the connection without answering");
-        answer.extend_from_slice(&buf[..n]);
-    }
-}
-
-fn is_handshake(raw: &[u8]) -> bool {
-    let task = ProtocolVersion::V1Draft1.labels().hpke_task;
-    String::from_utf8_lossy(raw).contains(task)
-}
-
-/// Registers and activates `did` with `key` in the node's database.
-async fn register_client(store: Store, did: &Did, key: &SigningKey) -> LocalRegistry<Store> {
-    let registry = LocalRegistry::new(store, Arc::new(SystemClock));
-    let labels = ProtocolVersion::V1Draft1.labels();
-    let now = sage_store::instant::system_now();
-    let register = Register {
-        name: "metrics-test client".to_owned(),
-        description: String::new(),
-        endpoint: "http://127.0.0.1:9".to_owned(),
-        capabilities: serde_json::Map::new(),
-        keys: vec![NewKey::signing(labels, key, did).unwrap()],
-    };
-    let header = RequestHeader::new(did.clone(), 0, now, &mut rng());
-    registry
-        .register(&Request::new(header, register).sign(key))
-        .await
-        .unwrap();
-    let header = RequestHeader::new(did.clone(), 1, now, &mut rng());
-    registry
-        .activate(&Request::new(header, Activate).sign(key))
-        .await
-        .unwrap();
-    registry
-}
 
 fn client_with(
     store: &Store,
@@ -219,22 +65,12 @@ fn exposed_series(exposition: &str) -> Vec<String> {
         .collect()
 }
 
-/// The value of the first sample of `name` whose labels contain `label`.
-fn sample(exposition: &str, name: &str, label: &str) -> Option<f64> {
-    exposition
-        .lines()
-        .filter(|line| line.starts_with(name) && line[name.len()..].starts_with(['{', ' ']))
-        .find(|line| line.contains(label))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|value| value.parse().ok())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_documented_metric_family_is_emitted_by_real_work() {
     let dir = tempfile::tempdir().unwrap();
     let proxy = RecordingProxy::start();
     let mut config = config_in(dir.path());
-    config.server.public_url = Some(format!("http://{}", proxy.addr));
+    config.server.public_url = Some(format!("http://{}", proxy.addr()));
     config.management.token = Some(Secret::env("METRICS_TEST_TOKEN").unwrap());
     // Short enough for the test to outlive a session.
     config.session.max_age = Duration::from_secs(3);
@@ -242,22 +78,17 @@ async fn every_documented_metric_family_is_emitted_by_real_work() {
     let mut options = NodeOptions::new(config);
     options.env_vars = [("METRICS_TEST_TOKEN", TOKEN)].into_iter().collect();
     let node = server::start(options).await.unwrap();
-    proxy.node.set(node.local_addr()).unwrap();
+    proxy.forward_to(node.local_addr());
     let base = format!("http://{}", node.local_addr());
     let bearer = format!("Bearer {TOKEN}");
     let auth = [("authorization", bearer.as_str())];
 
     let database = format!("sqlite://{}/sage.db", dir.path().display());
     let store = Store::connect(&StoreOptions::new(&database)).await.unwrap();
-    let mut id = [0u8; 20];
-    getrandom::fill(&mut id).unwrap();
-    let client_did = Did::new(
-        Chain::Ethereum,
-        &format!("0x{}", sage_core::encoding::hex_encode(&id)),
-    )
-    .unwrap();
+    let client_did = random_did();
     let client_key = SigningKey::generate(KeyType::Ed25519, &mut rng()).unwrap();
-    register_client(store.clone(), &client_did, &client_key).await;
+    let registry = LocalRegistry::new(store.clone(), Arc::new(SystemClock));
+    register_signing_agent(&registry, &client_did, &client_key).await;
     let client = client_with(&store, &client_did, &client_key);
     let peer = Peer::Did(node.did().clone());
 
@@ -277,10 +108,14 @@ async fn every_documented_metric_family_is_emitted_by_real_work() {
     let record = captured.iter().rfind(|r| !is_handshake(r)).unwrap();
     // A refused handshake is answered in band (HTTP 200, `success:
     // false`), as the Go node does; a refused record gets a 401.
-    let (status, body) = replay(node.local_addr(), init);
-    assert_eq!(status, 200, "{body}");
-    assert!(body.contains("\"success\":false"), "{body}");
-    assert_eq!(replay(node.local_addr(), record).0, 401);
+    let replayed = send_raw(node.local_addr(), init);
+    assert_eq!(replayed.status, 200, "{}", replayed.body);
+    assert!(
+        replayed.body.contains("\"success\":false"),
+        "{}",
+        replayed.body
+    );
+    assert_eq!(send_raw(node.local_addr(), record).status, 401);
 
     // An impostor: the client's DID, another key; its signature fails.
     let impostor_key = SigningKey::generate(KeyType::Ed25519, &mut rng()).unwrap();
@@ -312,7 +147,7 @@ async fn every_documented_metric_family_is_emitted_by_real_work() {
     tokio::time::sleep(Duration::from_millis(3_500)).await;
     client.send(&peer, b"after expiry", None).await.unwrap();
 
-    let scraped = support::get(&format!("{base}/metrics")).await;
+    let scraped = get(&format!("{base}/metrics")).await;
     assert_eq!(scraped.status, 200);
     let exposition = scraped.text();
     let series = exposed_series(&exposition);
@@ -330,17 +165,15 @@ async fn every_documented_metric_family_is_emitted_by_real_work() {
         missing.is_empty(),
         "documented but never emitted: {missing:?}\n{exposition}"
     );
-    assert!(sample(&exposition, "sage_sessions_expired_total", "").unwrap() >= 1.0);
-    assert!(sample(&exposition, "sage_sessions_closed_total", "").unwrap() >= 1.0);
-    assert!(sample(&exposition, "sage_replay_attacks_detected_total", "").unwrap() >= 2.0);
+    assert!(counter_sum(&exposition, "sage_sessions_expired_total", &[]) >= 1.0);
+    assert!(counter_sum(&exposition, "sage_sessions_closed_total", &[]) >= 1.0);
+    assert!(counter_sum(&exposition, "sage_replay_attacks_detected_total", &[]) >= 2.0);
     assert!(
-        sample(
+        counter_sum(
             &exposition,
             "sage_crypto_errors_total",
-            "operation=\"verify\""
-        )
-        .unwrap()
-            >= 1.0
+            &["operation=\"verify\""]
+        ) >= 1.0
     );
 
     store.close().await;

@@ -5,8 +5,6 @@
 // The helpers unwrap too (clippy allows it only inside #[test] functions).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::time::Duration;
 
 use sage_config::{SageConfig, Secret};
@@ -15,7 +13,7 @@ use sage_core::version::ProtocolVersion;
 use sage_node::identity::keystore::KeystoreError;
 use sage_node::server::{self, NodeError, NodeOptions};
 
-use support::{config_in, get, request};
+use sage_node::testing::{config_in, get, request, slow_post};
 
 #[tokio::test]
 async fn a_node_on_defaults_serves_health_readiness_metrics_and_its_card() {
@@ -212,7 +210,7 @@ async fn an_in_flight_request_finishes_during_shutdown() {
     // A request whose body is still arriving when shutdown begins.
     // `/messages` reads its body before answering, so the request is in
     // flight until the last byte arrives.
-    let (mut sender, pending) = support::slow_post(&format!("{base}/messages")).await;
+    let (mut sender, pending) = slow_post(&format!("{base}/messages")).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let shutdown = tokio::spawn(node.shutdown());
     tokio::time::sleep(Duration::from_millis(300)).await;

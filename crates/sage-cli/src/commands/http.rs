@@ -10,8 +10,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use getrandom::SysRng;
-use getrandom::rand_core::{Rng as _, UnwrapErr};
-use sage_core::encoding::hex_encode;
+use getrandom::rand_core::UnwrapErr;
 use sage_core::httpsig::http1::{parse_request, parse_response, write_request, write_response};
 use sage_core::httpsig::{
     ComponentId, HttpRequest, HttpResponse, HttpSigError, Malformed, ParsedSignature, Scheme,
@@ -113,19 +112,7 @@ fn now() -> Timestamp {
 
 /// A random (version 4) UUID, the nonce form the Go gateway uses (§5.1).
 fn uuid_v4() -> String {
-    let mut bytes = [0u8; 16];
-    UnwrapErr(SysRng).fill_bytes(&mut bytes);
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = hex_encode(&bytes);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    sage_core::handshake::uuid_v4(&mut UnwrapErr(SysRng))
 }
 
 /// `--components`: identifiers separated by whitespace, as written inside

@@ -5,8 +5,10 @@ use rand_core::CryptoRng;
 
 use crate::encoding::hex_encode;
 
-/// A random UUID (version 4, RFC 9562 variant) in lower-case hyphenated form.
-pub(crate) fn uuid_v4<R: CryptoRng + ?Sized>(rng: &mut R) -> String {
+/// A random UUID (version 4, RFC 9562 variant) in lower-case hyphenated
+/// form, from `rng`: what the \[L\] profile uses for message ids, nonces
+/// and `kid`s.
+pub fn uuid_v4<R: CryptoRng + ?Sized>(rng: &mut R) -> String {
     let mut bytes = [0u8; 16];
     rng.fill_bytes(&mut bytes);
     bytes[6] = (bytes[6] & 0x0f) | 0x40;

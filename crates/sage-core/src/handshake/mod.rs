@@ -107,6 +107,7 @@ pub mod schedule;
 mod tests;
 
 pub use error::{HandshakeError, MessageError};
+pub use ids::uuid_v4;
 pub use initiator::{Established, ExpectAck, Initiator, InitiatorConfig};
 pub use responder::{
     AuthenticatedInit, CookiePolicy, PendingInit, ReplayClaim, Responder, ResponderConfig,

@@ -15,11 +15,8 @@ mod setup;
 use core::time::Duration;
 use std::sync::Arc;
 
+// The sibling modules' upstream handlers take the body as `Bytes`.
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use metrics_exporter_prometheus::PrometheusHandle;
 use sage_config::SageConfig;
 use sage_core::did::{Chain, Did};
@@ -35,8 +32,7 @@ use sage_core::time::Timestamp;
 use sage_core::transport::{WireMessage, WireResponse};
 use sage_core::version::{Labels, ProtocolVersion};
 use sage_registry::{
-    Activate, CachingResolver, LocalRegistry, NewKey, Register, Registry as _, Request,
-    RequestBody, RequestHeader,
+    CachingResolver, LocalRegistry, NewKey, Registry as _, Request, RequestBody, RequestHeader,
 };
 use sage_store::testing::{ManualClock, TestDb};
 use sage_store::{Clock as _, KeyEncryptionKey, Sessions, Store};
@@ -44,6 +40,7 @@ use sage_store::{Clock as _, KeyEncryptionKey, Sessions, Store};
 use super::{MessageService, ProtocolDeps, routes};
 use crate::identity::NodeIdentity;
 use crate::registry::{AnyRegistry, NodeResolver};
+use crate::testing::{HttpClient, counter_sum, http_client, register_agent, request_with, rng};
 
 /// Start of every test's timeline (2026-01-01T00:00:00Z).
 const T0: Timestamp = Timestamp::from_unix_seconds(1_767_225_600);
@@ -70,24 +67,8 @@ fn labels() -> &'static Labels {
     VERSION.labels()
 }
 
-fn rng() -> getrandom::rand_core::UnwrapErr<getrandom::SysRng> {
-    getrandom::rand_core::UnwrapErr(getrandom::SysRng)
-}
-
 fn uuid() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).unwrap();
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = sage_core::encoding::hex_encode(&bytes);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    sage_core::handshake::uuid_v4(&mut getrandom::rand_core::UnwrapErr(getrandom::SysRng))
 }
 
 /// The process-wide metrics recorder. `metrics::install` can hand a test
@@ -106,23 +87,9 @@ fn recorder() -> PrometheusHandle {
 
 /// The value of the counter line `name{labels}` (0 when absent).
 fn counter(handle: &PrometheusHandle, name: &str, label: Option<(&str, &str)>) -> u64 {
-    let rendered = handle.render();
-    rendered
-        .lines()
-        .filter(|line| !line.starts_with('#'))
-        .filter_map(|line| {
-            let (key, value) = line.rsplit_once(' ')?;
-            let matches = match label {
-                None => key == name || key.starts_with(&format!("{name}{{")),
-                Some((label, value)) => {
-                    key.starts_with(&format!("{name}{{"))
-                        && key.contains(&format!("{label}=\"{value}\""))
-                }
-            };
-            matches.then(|| value.parse::<f64>().ok()).flatten()
-        })
-        .map(|v| v as u64)
-        .sum()
+    let label = label.map(|(label, value)| format!("{label}=\"{value}\""));
+    let any_of: Vec<&str> = label.iter().map(String::as_str).collect();
+    counter_sum(&handle.render(), name, &any_of) as u64
 }
 
 fn rejected(handle: &PrometheusHandle, code: &str) -> u64 {
@@ -168,31 +135,18 @@ impl Agent {
     }
 
     async fn register(&self, resolver: &NodeResolver, now: Timestamp) {
-        let registration = Register {
-            name: "agent".into(),
-            description: "a test agent".into(),
-            endpoint: "https://agent.example/a2a".into(),
-            capabilities: serde_json::Map::new(),
-            keys: vec![
-                NewKey::signing(labels(), &self.controller, &self.did).unwrap(),
-                NewKey::signing(labels(), &self.signer, &self.did).unwrap(),
-                NewKey::kem(
-                    labels(),
-                    &self.did,
-                    &self.kem.public_key(),
-                    &self.controller,
-                    "key-1",
-                ),
-            ],
-        };
-        resolver
-            .register(&self.request(now, 0, registration))
-            .await
-            .unwrap();
-        resolver
-            .activate(&self.request(now, 1, Activate))
-            .await
-            .unwrap();
+        let keys = vec![
+            NewKey::signing(labels(), &self.controller, &self.did).unwrap(),
+            NewKey::signing(labels(), &self.signer, &self.did).unwrap(),
+            NewKey::kem(
+                labels(),
+                &self.did,
+                &self.kem.public_key(),
+                &self.controller,
+                "key-1",
+            ),
+        ];
+        register_agent(resolver, &self.did, &self.controller, keys, now).await;
     }
 }
 
@@ -375,7 +329,7 @@ impl Answer {
 struct Peer<'n> {
     node: &'n Node,
     agent: Agent,
-    http: Client<HttpConnector, Full<Bytes>>,
+    http: HttpClient,
 }
 
 impl<'n> Peer<'n> {
@@ -385,7 +339,7 @@ impl<'n> Peer<'n> {
         Self {
             node,
             agent,
-            http: Client::builder(TokioExecutor::new()).build_http(),
+            http: http_client(),
         }
     }
 
@@ -447,36 +401,22 @@ impl<'n> Peer<'n> {
     }
 
     async fn send(&self, request: &HttpRequest) -> Answer {
-        let mut builder = http::Request::builder()
-            .method(request.method.as_str())
-            .uri(request.target_uri.as_str());
-        for (name, value) in &request.headers {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        let response = self
-            .http
-            .request(
-                builder
-                    .body(Full::new(Bytes::from(request.body.clone())))
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let headers: Vec<(String, String)> = response
-            .headers()
+        let headers: Vec<(&str, &str)> = request
+            .headers
             .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+            .map(|(name, value)| (name.as_str(), value.as_str()))
             .collect();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec();
-        let mut http_response = HttpResponse::new(status).with_body(body);
-        http_response.headers = headers;
+        let answer = request_with(
+            &self.http,
+            request.method.as_str(),
+            request.target_uri.as_str(),
+            &headers,
+            request.body.clone(),
+        )
+        .await;
+        let status = answer.status;
+        let mut http_response = HttpResponse::new(status).with_body(answer.body);
+        http_response.headers = answer.header_lines;
         Answer {
             status,
             response: http_response,
