@@ -13,6 +13,8 @@
 #                      the clone so later runs on the same machine reuse it)
 #   SAGE_FUZZ_SECONDS  seconds per fuzz target (default 20; 0 skips the runs
 #                      but still builds the targets)
+#   SAGE_CI_OUT        where the run's artefacts go (default ./ci-out): the
+#                      load-test smoke run's JSON and HTML reports
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,6 +25,9 @@ export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 # across the workspace's test binaries) and do not speed up a CI build.
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 fuzz_seconds=${SAGE_FUZZ_SECONDS:-20}
+# Artefacts a run keeps (load-test reports): SAGE_CI_OUT, else ./ci-out.
+out_dir=${SAGE_CI_OUT:-$here/ci-out}
+mkdir -p "$out_dir"
 
 step() { printf '\n==> %s\n' "$*"; }
 started=$(date +%s)
@@ -72,6 +77,12 @@ step "node API from outside: schemathesis on /openapi.json, Swagger UI in headle
 eval "$(scripts/ensure-api-tools.sh | tail -n 2)"
 cargo build --quiet --locked -p sage-cli
 SAGE_BIN="$CARGO_TARGET_DIR/debug/sage" scripts/api-check.sh
+
+step "load-test smoke: the baseline scenario, 20 s, real protocol, on SQLite and PostgreSQL"
+# Fails on a threshold breach; the JSON and HTML reports stay in the run's
+# output directory.
+loadtest/ci-smoke.sh "$out_dir/loadtest" "$SAGE_TEST_DATABASE_URL"
+echo "load-test reports: $out_dir/loadtest"
 
 step "fuzz targets (cargo-fuzz)"
 scripts/fuzz.sh "$fuzz_seconds"

@@ -68,6 +68,10 @@ pub(crate) enum Command {
     /// starts on embedded defaults (SQLite and an identity under ./data,
     /// 127.0.0.1:8080). Stops gracefully on SIGTERM or SIGINT.
     Serve(Box<crate::commands::serve::ServeArgs>),
+    /// Load-test nodes with the real protocol: scenarios, thresholds,
+    /// JSON/HTML reports, comparisons (docs/LOAD-TESTING.md).
+    #[command(subcommand)]
+    Bench(sage_bench::BenchCommand),
 }
 
 #[derive(Debug, Subcommand)]

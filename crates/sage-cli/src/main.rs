@@ -42,6 +42,8 @@ fn main() -> ExitCode {
     let command = match cli.command {
         // The node runs until it is stopped and prints its own banner.
         Command::Serve(args) => return commands::serve::run(&args, json),
+        // Its own runtime, reports and exit codes (0 passed, 1 breach, 2 error).
+        Command::Bench(command) => return sage_bench::run_command(command),
         command => command,
     };
     match run(command, json) {
@@ -82,7 +84,7 @@ fn run(command: Command, json: bool) -> Result<Output, CliError> {
         Command::Db(args) => commands::db::run(&args),
         Command::Send(args) => commands::send::run(&args),
         Command::Handshake(args) => commands::handshake::run(&args),
-        // Dispatched by `main` before `run` (it never returns an Output).
-        Command::Serve(_) => Ok(Output::new()),
+        // Dispatched by `main` before `run` (they never return an Output).
+        Command::Serve(_) | Command::Bench(_) => Ok(Output::new()),
     }
 }
