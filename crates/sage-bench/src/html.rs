@@ -10,6 +10,7 @@
 use core::fmt::Write as _;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::drawing::DrawingAreaErrorKind;
 use plotters::prelude::*;
 
@@ -210,6 +211,32 @@ fn x_max(report: &Report) -> f64 {
         .max(1.0)
 }
 
+/// A chart over the run's time axis (seconds) with `y_desc` from 0 to
+/// `y_max`, its mesh drawn.
+fn time_chart<'a, 'b>(
+    report: &Report,
+    area: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    caption: &str,
+    y_desc: &str,
+    y_max: f64,
+) -> Result<
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    DrawingAreaErrorKind<std::io::Error>,
+> {
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..x_max(report), 0f64..y_max)?;
+    chart
+        .configure_mesh()
+        .x_desc("seconds")
+        .y_desc(y_desc)
+        .draw()?;
+    Ok(chart)
+}
+
 fn latency_plot(report: &Report, area: &DrawingArea<SVGBackend<'_>, Shift>) -> PlotResult {
     let y_max = report
         .series
@@ -218,20 +245,13 @@ fn latency_plot(report: &Report, area: &DrawingArea<SVGBackend<'_>, Shift>) -> P
         .fold(0.0, f64::max)
         .max(0.1)
         * 1.1;
-    let mut chart = ChartBuilder::on(area)
-        .caption(
-            "p50 (thin) and p99 (thick) latency per window",
-            ("sans-serif", 16),
-        )
-        .margin(10)
-        .x_label_area_size(35)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0f64..x_max(report), 0f64..y_max)?;
-    chart
-        .configure_mesh()
-        .x_desc("seconds")
-        .y_desc("ms")
-        .draw()?;
+    let mut chart = time_chart(
+        report,
+        area,
+        "p50 (thin) and p99 (thick) latency per window",
+        "ms",
+        y_max,
+    )?;
     for operation in report.operations.keys() {
         let c = colour(*operation);
         let points = |pick: fn(&crate::stats::SeriesPoint) -> f64| {
@@ -264,17 +284,13 @@ fn throughput_plot(report: &Report, area: &DrawingArea<SVGBackend<'_>, Shift>) -
         .fold(0.0, f64::max)
         .max(1.0)
         * 1.1;
-    let mut chart = ChartBuilder::on(area)
-        .caption("successful requests per second", ("sans-serif", 16))
-        .margin(10)
-        .x_label_area_size(35)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0f64..x_max(report), 0f64..y_max)?;
-    chart
-        .configure_mesh()
-        .x_desc("seconds")
-        .y_desc("requests/s")
-        .draw()?;
+    let mut chart = time_chart(
+        report,
+        area,
+        "successful requests per second",
+        "requests/s",
+        y_max,
+    )?;
     for operation in report.operations.keys() {
         let c = colour(*operation);
         let points: Vec<(f64, f64)> = report

@@ -229,7 +229,12 @@ impl Recorder {
     fn close_window(&mut self) {
         self.window_index += 1;
         let t = (self.window_index as f64) * self.interval.as_secs_f64();
-        let seconds = self.interval.as_secs_f64();
+        self.push_window(t, self.interval.as_secs_f64());
+    }
+
+    /// Appends one point per operation for the window ending at `t` that
+    /// lasted `seconds`, and empties the windows.
+    fn push_window(&mut self, t: f64, seconds: f64) {
         for (operation, state) in &mut self.operations {
             let ok = state.window.len();
             self.series.push(SeriesPoint {
@@ -257,20 +262,7 @@ impl Recorder {
         if partial {
             let start = (self.window_index as f64) * self.interval.as_secs_f64();
             let seconds = (at.as_secs_f64() - start).max(0.001);
-            for (operation, state) in &mut self.operations {
-                let ok = state.window.len();
-                self.series.push(SeriesPoint {
-                    t: at.as_secs_f64(),
-                    operation: *operation,
-                    ok,
-                    errors: state.window_errors,
-                    rate: ok as f64 / seconds,
-                    p50_ms: percentile_ms(&state.window, 0.50),
-                    p99_ms: percentile_ms(&state.window, 0.99),
-                });
-                state.window.reset();
-                state.window_errors = 0;
-            }
+            self.push_window(at.as_secs_f64(), seconds);
         }
     }
 
