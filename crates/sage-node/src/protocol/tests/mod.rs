@@ -71,18 +71,10 @@ fn uuid() -> String {
     sage_core::handshake::uuid_v4(&mut getrandom::rand_core::UnwrapErr(getrandom::SysRng))
 }
 
-/// The process-wide metrics recorder. `metrics::install` can hand a test
-/// that races the first install a handle of a recorder that lost; asking
-/// again once the winner is done gives the installed one.
+/// The process-wide metrics recorder (installed once; concurrent callers
+/// wait for the installation).
 fn recorder() -> PrometheusHandle {
-    static HANDLE: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
-    HANDLE
-        .get_or_init(|| {
-            let _ = crate::metrics::install().unwrap();
-            std::thread::sleep(Duration::from_millis(50));
-            crate::metrics::install().unwrap()
-        })
-        .clone()
+    crate::metrics::install().unwrap()
 }
 
 /// The value of the counter line `name{labels}` (0 when absent).
