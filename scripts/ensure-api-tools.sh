@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Makes the node's API checks ready (scripts/api-check.sh), idempotently:
 #
-#   1. schemathesis 4.32.5 (PyPI) in a virtualenv under
-#      ${SAGE_TOOLS_DIR:-~/.cache/sage-tools}/venv; skipped when the venv
-#      already holds that version;
+#   1. schemathesis (PyPI) in a virtualenv under
+#      ${SAGE_TOOLS_DIR:-~/.cache/sage-tools}/venv, with every dependency at
+#      the version pinned in scripts/api-tools-requirements.txt (hypothesis
+#      especially: a newer one would make the fixed-seed run fuzz
+#      differently); skipped when a stamp in the venv holds that file's
+#      SHA-256;
 #   2. Debian's `chromium` when no `chromium` is on PATH (`apt-get update`
 #      only when the install needs it; this step needs root);
 #   3. puppeteer-core (npm) in scripts/browser/ from its committed
@@ -21,8 +24,6 @@
 set -euo pipefail
 
 log() { printf 'ensure-api-tools: %s\n' "$*" >&2; }
-
-schemathesis_version=4.32.5
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 browser="$here/scripts/browser"
@@ -44,12 +45,11 @@ apt_install() {
 }
 
 # 1. schemathesis
-installed_version() {
-    [ -x "$schemathesis" ] || return 0
-    "$schemathesis" --version 2>/dev/null | awk '{print $NF}'
-}
-if [ "$(installed_version)" = "$schemathesis_version" ]; then
-    log "schemathesis $schemathesis_version already in $venv"
+requirements="$here/scripts/api-tools-requirements.txt"
+venv_stamp="$venv/.sage-requirements-sha256"
+requirements_sum=$(sha256sum "$requirements" | awk '{print $1}')
+if [ -x "$schemathesis" ] && [ -f "$venv_stamp" ] && [ "$(cat "$venv_stamp")" = "$requirements_sum" ]; then
+    log "$venv matches scripts/api-tools-requirements.txt"
 else
     if ! command -v python3 >/dev/null 2>&1; then
         log "python3 missing: installing Debian's python3"
@@ -62,13 +62,11 @@ else
         apt_install python3-venv
         /usr/bin/python3 -m venv --clear "$venv" >&2
     fi
-    log "pip install schemathesis==$schemathesis_version into $venv"
+    log "pip install -r scripts/api-tools-requirements.txt into $venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "schemathesis==$schemathesis_version" >&2
-    if [ "$(installed_version)" != "$schemathesis_version" ]; then
-        log "schemathesis $schemathesis_version did not install into $venv"
-        exit 1
-    fi
+        --no-deps -r "$requirements" >&2
+    "$venv/bin/python" -m pip check --disable-pip-version-check >&2
+    printf '%s' "$requirements_sum" >"$venv_stamp"
 fi
 
 # 2. chromium
