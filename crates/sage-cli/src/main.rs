@@ -24,6 +24,12 @@ use crate::cli::{Cli, Command, DidCommand, HttpCommand, KeysCommand, VectorsComm
 use crate::error::{CliError, EXIT_INVALID_INPUT, EXIT_IO, EXIT_OK};
 use crate::output::{Output, print_failure};
 
+// The node's allocator: glibc's malloc and free were ≈ 12 % of a loaded
+// node's CPU, mimalloc cut the data plane's cost by ≈ 14 %
+// (docs/PERFORMANCE.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -269,6 +269,14 @@ impl SessionStore for Sessions {
         forward_sessions!(self, s => s.load(sid, now).await)
     }
 
+    async fn load_by_kid(
+        &self,
+        kid: &str,
+        now: Timestamp,
+    ) -> Result<Option<StoredSession>, StoreError> {
+        forward_sessions!(self, s => s.load_by_kid(kid, now).await)
+    }
+
     async fn update(&self, session: &Session, expected_version: u64) -> Result<bool, StoreError> {
         forward_sessions!(self, s => s.update(session, expected_version).await)
     }

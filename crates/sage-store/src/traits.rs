@@ -83,6 +83,17 @@ pub trait SessionStore: Send + Sync {
         now: Timestamp,
     ) -> impl Future<Output = Result<Option<StoredSession>, StoreError>> + Send;
 
+    /// [`SessionStore::load`] of the live session a key id names, in one
+    /// read (the data plane's lookup).
+    ///
+    /// # Errors
+    /// As [`SessionStore::load`].
+    fn load_by_kid(
+        &self,
+        kid: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<StoredSession>, StoreError>> + Send;
+
     /// Rewrites everything — sealed snapshot and clear columns — if the row
     /// is still at `expected_version`. Returns `Ok(false)` when another
     /// writer got there first (or the session is gone). The new version is

@@ -17,7 +17,7 @@ use sage_core::time::Timestamp;
 use sage_core::transport::{HEADER_DID, WireMessage, WireResponse};
 
 use super::MessageService;
-use super::delivery::Accepted;
+use super::delivery::{Accepted, Delivery, receipt};
 use super::peer::Peer;
 use super::reject::{self, Answer, Rejection};
 use super::sessions::{Lookup, SessionFailure};
@@ -70,7 +70,7 @@ pub(crate) async fn answer(
     }
 
     // Step 4: the sender.
-    let peer = Peer::resolve(&service.resolver, service.version, &message.did).await?;
+    let peer = Peer::resolve(&service.resolver, &service.selections, &message.did).await?;
 
     // Step 5: the RFC 9421 signature, then its nonce.
     let options = service.verify_options(peer.did.as_str());
@@ -89,42 +89,50 @@ pub(crate) async fn answer(
     }
     metrics::crypto_operation("verify", peer.algorithm(), true);
 
-    // Step 7: the record, persisted before the plaintext goes anywhere.
-    let (plaintext, stored) = service
-        .sessions
-        .open(kid, stored, &message.payload, now)
-        .await
-        .map_err(|failure| {
-            if matches!(failure, SessionFailure::Session(SessionError::Decrypt)) {
-                metrics::crypto_operation("decrypt", RECORD_ALGORITHM, false);
-            }
-            session_rejection(failure)
-        })?;
-    metrics::crypto_operation("decrypt", RECORD_ALGORITHM, true);
-    metrics::session_message_size(Direction::Inbound, plaintext.len());
-
+    // Step 7: the record, persisted before the plaintext goes anywhere;
+    // then delivery, and the answer sealed under a claimed sequence number.
     let accepted = Accepted {
         message_id: &message.id,
         sender: peer.did.as_str(),
         task_id: &message.task_id,
     };
-    let reply = service
-        .delivery
-        .deliver(accepted, &plaintext)
-        .await
-        .map_err(|_| Rejection {
-            code: reject::UPSTREAM_UNAVAILABLE,
-            answer: Answer::UpstreamFailed,
-        })?;
-    drop(plaintext);
-
-    let record = service
-        .sessions
-        .seal(kid, stored, &reply, now)
-        .await
-        .map_err(session_rejection)?;
+    let (inbound_len, outbound_len, record) = match &service.delivery {
+        // The receipt never leaves the node before the one write that
+        // persists both the window and the claimed sequence number.
+        Delivery::Receipt => service
+            .sessions
+            .exchange(kid, stored, &message.payload, now, |plaintext| {
+                receipt(accepted, plaintext)
+            })
+            .await
+            .map_err(record_rejection)?,
+        Delivery::Upstream(gateway) => {
+            let (plaintext, stored) = service
+                .sessions
+                .open(kid, stored, &message.payload, now)
+                .await
+                .map_err(record_rejection)?;
+            let reply = gateway
+                .deliver(accepted, &plaintext)
+                .await
+                .map_err(|_| Rejection {
+                    code: reject::UPSTREAM_UNAVAILABLE,
+                    answer: Answer::UpstreamFailed,
+                })?;
+            let inbound_len = plaintext.len();
+            drop(plaintext);
+            let record = service
+                .sessions
+                .seal(kid, stored, &reply, now)
+                .await
+                .map_err(session_rejection)?;
+            (inbound_len, reply.len(), record)
+        }
+    };
+    metrics::crypto_operation("decrypt", RECORD_ALGORITHM, true);
+    metrics::session_message_size(Direction::Inbound, inbound_len);
     metrics::crypto_operation("encrypt", RECORD_ALGORITHM, true);
-    metrics::session_message_size(Direction::Outbound, reply.len());
+    metrics::session_message_size(Direction::Outbound, outbound_len);
 
     Ok(WireResponse {
         success: true,
@@ -133,6 +141,15 @@ pub(crate) async fn answer(
         data: record,
         error: String::new(),
     })
+}
+
+/// The rejection of a record that did not open (step 7), counting a
+/// failed decryption.
+fn record_rejection(failure: SessionFailure) -> Rejection {
+    if matches!(failure, SessionFailure::Session(SessionError::Decrypt)) {
+        metrics::crypto_operation("decrypt", RECORD_ALGORITHM, false);
+    }
+    session_rejection(failure)
 }
 
 /// The rejection of a session failure (step 7, or sealing the answer).

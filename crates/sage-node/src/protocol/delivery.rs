@@ -88,37 +88,36 @@ impl Delivery {
             })),
         }
     }
+}
 
-    /// The plaintext of the answer to `accepted` carrying `plaintext`.
+impl Gateway {
+    /// POSTs `plaintext`, accepted as `accepted`, to the upstream and
+    /// returns the plaintext of its answer.
     pub(crate) async fn deliver(
         &self,
         accepted: Accepted<'_>,
         plaintext: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, UpstreamFailed> {
-        match self {
-            Self::Receipt => Ok(Zeroizing::new(receipt(accepted, plaintext))),
-            Self::Upstream(gateway) => {
-                let exchange = post(
-                    &gateway.client,
-                    &gateway.uri,
-                    accepted,
-                    plaintext,
-                    gateway.answer_limit,
-                );
-                match tokio::time::timeout(gateway.timeout, exchange).await {
-                    Ok(answer) => answer,
-                    Err(_) => {
-                        tracing::warn!("the upstream did not answer in time");
-                        Err(UpstreamFailed)
-                    }
-                }
+        let exchange = post(
+            &self.client,
+            &self.uri,
+            accepted,
+            plaintext,
+            self.answer_limit,
+        );
+        match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(answer) => answer,
+            Err(_) => {
+                tracing::warn!("the upstream did not answer in time");
+                Err(UpstreamFailed)
             }
         }
     }
 }
 
-/// The receipt JSON (members in lexicographic order).
-fn receipt(accepted: Accepted<'_>, plaintext: &[u8]) -> Vec<u8> {
+/// The receipt JSON (members in lexicographic order) for `plaintext`,
+/// accepted as `accepted`.
+pub(crate) fn receipt(accepted: Accepted<'_>, plaintext: &[u8]) -> Zeroizing<Vec<u8>> {
     let mut receipt = serde_json::Map::new();
     receipt.insert("message_id".into(), accepted.message_id.into());
     receipt.insert("sender".into(), accepted.sender.into());
@@ -127,7 +126,7 @@ fn receipt(accepted: Accepted<'_>, plaintext: &[u8]) -> Vec<u8> {
     if !accepted.task_id.is_empty() {
         receipt.insert("task_id".into(), accepted.task_id.into());
     }
-    serde_json::Value::Object(receipt).to_string().into_bytes()
+    Zeroizing::new(serde_json::Value::Object(receipt).to_string().into_bytes())
 }
 
 async fn post(

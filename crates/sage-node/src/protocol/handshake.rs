@@ -110,7 +110,7 @@ async fn run(
     metrics::handshake_stage("accept", started.elapsed());
 
     let started = Instant::now();
-    let peer = Peer::resolve(&service.resolver, service.version, pending.sender_did()).await?;
+    let peer = Peer::resolve(&service.resolver, &service.selections, pending.sender_did()).await?;
     metrics::handshake_stage("resolve", started.elapsed());
 
     let started = Instant::now();

@@ -35,6 +35,7 @@ mod handshake;
 mod httpsig;
 mod peer;
 mod reject;
+mod selection;
 mod sessions;
 
 #[cfg(test)]
@@ -65,6 +66,7 @@ use sage_store::{Clock, Sessions, Store};
 use self::cookie::CookieJar;
 use self::delivery::Delivery;
 use self::reject::{Answer, Rejection};
+use self::selection::KeySelections;
 use self::sessions::SessionManager;
 use crate::identity::NodeIdentity;
 use crate::metrics::{self, MessageKind};
@@ -167,6 +169,7 @@ pub struct MessageService {
     store: Store,
     sessions: SessionManager,
     resolver: Arc<NodeResolver>,
+    selections: KeySelections,
     responder: Responder,
     cookies: Arc<CookieJar>,
     required_components: Vec<ComponentId>,
@@ -264,6 +267,7 @@ impl MessageService {
             store,
             sessions: SessionManager::new(sessions),
             resolver,
+            selections: KeySelections::new(version),
             responder,
             cookies,
             required_components,

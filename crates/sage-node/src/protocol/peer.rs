@@ -15,11 +15,11 @@ use sage_core::httpsig::{HttpSigError, ParsedSignature, VerifyOptions};
 use sage_core::primitives::VerifyingKey;
 use sage_core::replay::ReplayVerdict;
 use sage_core::time::Timestamp;
-use sage_core::version::ProtocolVersion;
 use sage_registry::{RegistryError, ResolvedRecord, Source};
 use sage_store::{NonceStore as _, Store, StoreError};
 
 use super::reject::{self, Rejection};
+use super::selection::KeySelections;
 use crate::metrics::{self, NonceStatus, ResolutionResult};
 use crate::registry::NodeResolver;
 
@@ -35,7 +35,8 @@ pub(crate) struct Peer {
 }
 
 impl Peer {
-    /// Resolves `did` (through the shared cache) and selects its key.
+    /// Resolves `did` (through the shared cache) and selects its key
+    /// (through `selections`).
     ///
     /// # Errors
     /// A rejection with `id.*`, `record.not-found`, `record.inactive`,
@@ -43,7 +44,7 @@ impl Peer {
     /// registry cannot be read, `record.unreachable` (HTTP 503).
     pub(crate) async fn resolve(
         resolver: &NodeResolver,
-        version: ProtocolVersion,
+        selections: &KeySelections,
         did: &str,
     ) -> Result<Self, Rejection> {
         let did = Did::parse(did).map_err(|e| Rejection::auth(e.code()))?;
@@ -58,9 +59,7 @@ impl Peer {
         };
         metrics::did_resolution(result, started.elapsed());
         let record = resolved.map_err(resolution_rejection)?;
-        let selected = record
-            .select_keys(version.labels())
-            .map_err(resolution_rejection)?;
+        let selected = selections.select(&record).map_err(resolution_rejection)?;
         let key = *selected.signing();
         Ok(Self { did, record, key })
     }

@@ -9,7 +9,9 @@
 //! read at; on a lost race the session is reloaded and the record opened
 //! again (it is then a replay, or the other writer's change is merged),
 //! once. Send sequence numbers are claimed the same way, so a number is
-//! never used twice whichever node answers. Within one node, the requests
+//! never used twice whichever node answers; when the answer is computed in
+//! the node (a receipt), the open, the answer and the seal share one write
+//! ([`SessionManager::exchange`]). Within one node, the requests
 //! of one session are serialised by an async mutex per session id, so
 //! that they do not race each other for the row.
 //!
@@ -140,17 +142,11 @@ impl SessionManager {
 
     /// The live session `kid` names at `now`.
     pub(crate) async fn find(&self, kid: &str, now: Timestamp) -> Result<Lookup, StoreError> {
-        let Some(record) = self.store.get_by_kid(kid, now).await? else {
+        let Some(mut stored) = self.store.load_by_kid(kid, now).await? else {
             return Ok(self.forgotten(kid, now));
         };
-        if record.is_expired(now) {
-            return Ok(self.expire(kid, &record.sid).await);
-        }
-        let Some(mut stored) = self.store.load(&record.sid, now).await? else {
-            return Ok(self.forgotten(kid, now));
-        };
-        if stored.session.check_lifetime(now).is_err() {
-            return Ok(self.expire(kid, &record.sid).await);
+        if stored.record.is_expired(now) || stored.session.check_lifetime(now).is_err() {
+            return Ok(self.expire(kid, &stored.record.sid).await);
         }
         self.remember(kid, Remembered::of(&stored));
         Ok(Lookup::Live(Box::new(stored)))
@@ -161,20 +157,78 @@ impl SessionManager {
     pub(crate) async fn open(
         &self,
         kid: &str,
-        mut stored: Box<StoredSession>,
+        stored: Box<StoredSession>,
         record: &[u8],
         now: Timestamp,
     ) -> Result<(Zeroizing<Vec<u8>>, Box<StoredSession>), SessionFailure> {
+        self.persisted(kid, stored, now, |session| {
+            timed_decrypt(session, now, record).map(Zeroizing::new)
+        })
+        .await
+    }
+
+    /// Seals `plaintext` as the next outbound record of `stored`, claiming
+    /// its sequence number in the store first.
+    pub(crate) async fn seal(
+        &self,
+        kid: &str,
+        stored: Box<StoredSession>,
+        plaintext: &[u8],
+        now: Timestamp,
+    ) -> Result<Vec<u8>, SessionFailure> {
+        self.persisted(kid, stored, now, |session| {
+            timed_encrypt(session, now, plaintext)
+        })
+        .await
+        .map(|(record, _)| record)
+    }
+
+    /// Opens `record`, answers its plaintext with `answer` and seals that
+    /// answer, persisting the moved window and the claimed send sequence in
+    /// one conditional write: [`Self::open`] then [`Self::seal`] for an
+    /// answer computed in this process (a receipt), where nothing leaves
+    /// the node before the write, so one write does the work of two.
+    /// `answer` may run again when the row changed under this node (the
+    /// record is then opened again on the reloaded session).
+    ///
+    /// Returns the plaintext's length, the answer's length and the sealed
+    /// answer.
+    pub(crate) async fn exchange(
+        &self,
+        kid: &str,
+        stored: Box<StoredSession>,
+        record: &[u8],
+        now: Timestamp,
+        answer: impl Fn(&[u8]) -> Zeroizing<Vec<u8>>,
+    ) -> Result<(usize, usize, Vec<u8>), SessionFailure> {
+        self.persisted(kid, stored, now, |session| {
+            let plaintext = Zeroizing::new(timed_decrypt(session, now, record)?);
+            let reply = answer(&plaintext);
+            let sealed = timed_encrypt(session, now, &reply)?;
+            Ok((plaintext.len(), reply.len(), sealed))
+        })
+        .await
+        .map(|(exchanged, _)| exchanged)
+    }
+
+    /// Runs `operation` on the session under this node's lock of it and
+    /// writes the counters and window it moved back at the version they
+    /// were read at, before returning its result. On a lost race the
+    /// session is reloaded and `operation` runs again, once.
+    async fn persisted<T>(
+        &self,
+        kid: &str,
+        mut stored: Box<StoredSession>,
+        now: Timestamp,
+        mut operation: impl FnMut(&mut Session) -> Result<T, SessionError>,
+    ) -> Result<(T, Box<StoredSession>), SessionFailure> {
         let sid = stored.record.sid.clone();
         let _guard = self.exclusive(&sid).await;
         for attempt in 0..2 {
             if attempt > 0 {
                 stored = self.reload(&sid, now).await?;
             }
-            let started = Instant::now();
-            let opened = stored.session.decrypt(now, record);
-            metrics::session_operation("decrypt", started.elapsed());
-            let plaintext = Zeroizing::new(opened.map_err(SessionFailure::Session)?);
+            let result = operation(&mut stored.session).map_err(SessionFailure::Session)?;
             let progress = SessionProgress::of(&stored.session);
             if self
                 .store
@@ -183,42 +237,7 @@ impl SessionManager {
             {
                 stored.record.version = stored.record.version.saturating_add(1);
                 self.remember(kid, Remembered::of(&stored));
-                return Ok((plaintext, stored));
-            }
-            tracing::debug!(attempt, "session row changed under this node; reloading");
-        }
-        Err(SessionFailure::Contention)
-    }
-
-    /// Seals `plaintext` as the next outbound record of `stored`, claiming
-    /// its sequence number in the store first.
-    pub(crate) async fn seal(
-        &self,
-        kid: &str,
-        mut stored: Box<StoredSession>,
-        plaintext: &[u8],
-        now: Timestamp,
-    ) -> Result<Vec<u8>, SessionFailure> {
-        let sid = stored.record.sid.clone();
-        let _guard = self.exclusive(&sid).await;
-        for attempt in 0..2 {
-            if attempt > 0 {
-                stored = self.reload(&sid, now).await?;
-            }
-            let started = Instant::now();
-            let sealed = stored
-                .session
-                .encrypt(&mut UnwrapErr(getrandom::SysRng), now, plaintext);
-            metrics::session_operation("encrypt", started.elapsed());
-            let record = sealed.map_err(SessionFailure::Session)?;
-            let progress = SessionProgress::of(&stored.session);
-            if self
-                .store
-                .update_window(&sid, stored.record.version, &progress)
-                .await?
-            {
-                self.remember(kid, Remembered::of(&stored));
-                return Ok(record);
+                return Ok((result, stored));
             }
             tracing::debug!(attempt, "session row changed under this node; reloading");
         }
@@ -323,6 +342,30 @@ impl Drop for SessionGuard<'_> {
             locks.remove(&self.sid);
         }
     }
+}
+
+/// Opens `record` on `session`, timed for the metrics.
+fn timed_decrypt(
+    session: &mut Session,
+    now: Timestamp,
+    record: &[u8],
+) -> Result<Vec<u8>, SessionError> {
+    let started = Instant::now();
+    let opened = session.decrypt(now, record);
+    metrics::session_operation("decrypt", started.elapsed());
+    opened
+}
+
+/// Seals `plaintext` on `session`, timed for the metrics.
+fn timed_encrypt(
+    session: &mut Session,
+    now: Timestamp,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, SessionError> {
+    let started = Instant::now();
+    let sealed = session.encrypt(&mut UnwrapErr(getrandom::SysRng), now, plaintext);
+    metrics::session_operation("encrypt", started.elapsed());
+    sealed
 }
 
 /// `at + duration`, saturating.

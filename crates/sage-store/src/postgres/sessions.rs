@@ -71,18 +71,53 @@ impl PgSessions {
         Self { store, sealer }
     }
 
+    /// Restores the live session `sql` selects (with the clear columns
+    /// and `sealed_snapshot`) by `key` at `now`; the snapshot is opened
+    /// with the row's own session id as AAD.
+    async fn load_one(
+        &self,
+        sql: &'static str,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<Option<StoredSession>, StoreError> {
+        let Some(row) = self.fetch_row(sql, key, now).await? else {
+            return Ok(None);
+        };
+        let record = record_of(&row)?;
+        let sealed: Vec<u8> = row.try_get("sealed_snapshot")?;
+        let snapshot = self.sealer.open(&record.sid, &sealed)?;
+        let progress = SessionProgress {
+            next_send_seq: record.next_send_seq,
+            message_count: record.message_count,
+            last_activity: record.last_activity,
+            window: record.window,
+        };
+        let session = crate::restore::restore(&record.sid, snapshot, &progress)?;
+        Ok(Some(StoredSession { record, session }))
+    }
+
     async fn fetch_one_record(
         &self,
         query: &'static str,
         key: &str,
         now: Timestamp,
     ) -> Result<Option<SessionRecord>, StoreError> {
-        let row = sqlx::query(query)
+        let row = self.fetch_row(query, key, now).await?;
+        row.as_ref().map(record_of).transpose()
+    }
+
+    /// The row `query` selects with `key` as `$1` and `now` as `$2`.
+    async fn fetch_row(
+        &self,
+        query: &'static str,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<Option<PgRow>, StoreError> {
+        Ok(sqlx::query(query)
             .bind(key)
             .bind(to_offset(now))
             .fetch_optional(self.store.pool())
-            .await?;
-        row.as_ref().map(record_of).transpose()
+            .await?)
     }
 }
 
@@ -186,30 +221,35 @@ impl SessionStore for PgSessions {
         sid: &SessionId,
         now: Timestamp,
     ) -> Result<Option<StoredSession>, StoreError> {
-        let row = sqlx::query(concat!(
-            "SELECT ",
-            columns!(),
-            ", sealed_snapshot FROM sessions WHERE sid = $1 AND ",
-            live!("$2")
-        ))
-        .bind(sid.as_str())
-        .bind(to_offset(now))
-        .fetch_optional(self.store.pool())
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let record = record_of(&row)?;
-        let sealed: Vec<u8> = row.try_get("sealed_snapshot")?;
-        let snapshot = self.sealer.open(sid, &sealed)?;
-        let progress = SessionProgress {
-            next_send_seq: record.next_send_seq,
-            message_count: record.message_count,
-            last_activity: record.last_activity,
-            window: record.window,
-        };
-        let session = crate::restore::restore(sid, snapshot, &progress)?;
-        Ok(Some(StoredSession { record, session }))
+        self.load_one(
+            concat!(
+                "SELECT ",
+                columns!(),
+                ", sealed_snapshot FROM sessions WHERE sid = $1 AND ",
+                live!("$2")
+            ),
+            sid.as_str(),
+            now,
+        )
+        .await
+    }
+
+    async fn load_by_kid(
+        &self,
+        kid: &str,
+        now: Timestamp,
+    ) -> Result<Option<StoredSession>, StoreError> {
+        self.load_one(
+            concat!(
+                "SELECT ",
+                columns!(),
+                ", sealed_snapshot FROM sessions WHERE kid = $1 AND ",
+                live!("$2")
+            ),
+            kid,
+            now,
+        )
+        .await
     }
 
     async fn update(&self, session: &Session, expected_version: u64) -> Result<bool, StoreError> {

@@ -45,6 +45,10 @@ async fn created_session_reads_back_with_its_clear_columns(db: &TestDb) {
     let loaded = sessions.load(bob.id(), T0).await.unwrap().unwrap();
     assert_eq!(loaded.record, record);
     assert_eq!(loaded.session.id(), bob.id());
+    let by_kid = sessions.load_by_kid("kid-1", T0).await.unwrap().unwrap();
+    assert_eq!(by_kid.record, record);
+    assert_eq!(by_kid.session.id(), bob.id());
+    assert!(sessions.load_by_kid("kid-2", T0).await.unwrap().is_none());
 
     assert!(sessions.delete(bob.id()).await.unwrap());
     assert!(!sessions.delete(bob.id()).await.unwrap());
@@ -127,6 +131,13 @@ async fn record_replayed_after_restart_is_rejected(db: &TestDb) {
     let sessions = store.sessions(&kek());
     let stored = sessions
         .load(bob.id(), T0.add_seconds(6))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.record.version, 6);
+    // The data plane's lookup by kid restores the same counters and window.
+    let stored = sessions
+        .load_by_kid("kid-r", T0.add_seconds(6))
         .await
         .unwrap()
         .unwrap();
@@ -335,6 +346,13 @@ async fn sessions_expire_by_age_and_by_idle_time(db: &TestDb) {
     assert!(
         sessions
             .load(idle.id(), T0.add_seconds(11))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        sessions
+            .load_by_kid("kid-idle", T0.add_seconds(11))
             .await
             .unwrap()
             .is_none()
