@@ -96,22 +96,29 @@ pub(crate) async fn answer(
         sender: peer.did.as_str(),
         task_id: &message.task_id,
     };
-    let (inbound_len, outbound_len, record) = match &service.delivery {
+    let (outbound_len, record) = match &service.delivery {
         // The receipt never leaves the node before the one write that
         // persists both the window and the claimed sequence number.
-        Delivery::Receipt => service
-            .sessions
-            .exchange(kid, stored, &message.payload, now, |plaintext| {
-                receipt(accepted, plaintext)
-            })
-            .await
-            .map_err(record_rejection)?,
+        Delivery::Receipt => {
+            let (inbound_len, outbound_len, record) = service
+                .sessions
+                .exchange(kid, stored, &message.payload, now, |plaintext| {
+                    receipt(accepted, plaintext)
+                })
+                .await
+                .map_err(record_rejection)?;
+            count_opened(inbound_len);
+            (outbound_len, record)
+        }
         Delivery::Upstream(gateway) => {
             let (plaintext, stored) = service
                 .sessions
                 .open(kid, stored, &message.payload, now)
                 .await
                 .map_err(record_rejection)?;
+            // Counted before delivery: the record was opened even if the
+            // upstream then fails.
+            count_opened(plaintext.len());
             let reply = gateway
                 .deliver(accepted, &plaintext)
                 .await
@@ -119,18 +126,15 @@ pub(crate) async fn answer(
                     code: reject::UPSTREAM_UNAVAILABLE,
                     answer: Answer::UpstreamFailed,
                 })?;
-            let inbound_len = plaintext.len();
             drop(plaintext);
             let record = service
                 .sessions
                 .seal(kid, stored, &reply, now)
                 .await
                 .map_err(session_rejection)?;
-            (inbound_len, reply.len(), record)
+            (reply.len(), record)
         }
     };
-    metrics::crypto_operation("decrypt", RECORD_ALGORITHM, true);
-    metrics::session_message_size(Direction::Inbound, inbound_len);
     metrics::crypto_operation("encrypt", RECORD_ALGORITHM, true);
     metrics::session_message_size(Direction::Outbound, outbound_len);
 
@@ -141,6 +145,12 @@ pub(crate) async fn answer(
         data: record,
         error: String::new(),
     })
+}
+
+/// Counts a record that opened, with its plaintext's length.
+fn count_opened(inbound_len: usize) {
+    metrics::crypto_operation("decrypt", RECORD_ALGORITHM, true);
+    metrics::session_message_size(Direction::Inbound, inbound_len);
 }
 
 /// The rejection of a record that did not open (step 7), counting a
