@@ -629,6 +629,7 @@ mod tests {
             names,
             [
                 "baseline",
+                "concurrent-200",
                 "echo",
                 "handshake-storm",
                 "mixed",
