@@ -254,7 +254,7 @@ pub struct ResolveQuery {
     operation_id = "resolveDid",
     security(("bearer" = [])),
     params(
-        ("did" = String, Path, description = "The DID to resolve", example = "did:sage:ethereum:agent-7"),
+        ("did" = String, Path, description = "The DID to resolve (`did:sage:<chain>:<identifier>`, §8.1)", example = "did:sage:ethereum:agent-7", pattern = "^did:sage:[A-Za-z0-9._~-]+:[A-Za-z0-9._~:-]+$"),
         ResolveQuery,
     ),
     responses(

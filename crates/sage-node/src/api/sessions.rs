@@ -111,7 +111,10 @@ pub struct SessionPage {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// The peer's DID (required: sessions are indexed by peer).
-    #[param(example = "did:sage:ethereum:agent-9")]
+    #[param(
+        example = "did:sage:ethereum:agent-9",
+        pattern = "^did:sage:[A-Za-z0-9._~-]+:[A-Za-z0-9._~:-]+$"
+    )]
     pub peer: String,
     /// Most sessions returned, 1 to 1000 (default 50).
     #[param(minimum = 1, maximum = 1000)]
@@ -210,7 +213,7 @@ pub(crate) async fn list_sessions(
     tag = TAG,
     operation_id = "getSession",
     security(("bearer" = [])),
-    params(("sid" = String, Path, description = "The session id", example = "3q2-7wAAAAAAAAAAAAAAAA")),
+    params(("sid" = String, Path, description = "The session id: 16 bytes in canonical unpadded base64url", example = "3q2-7wAAAAAAAAAAAAAAAA", pattern = "^[A-Za-z0-9_-]{21}[AQgw]$")),
     responses(
         (status = 200, description = "The session's clear record", body = SessionView,
             content_type = "application/json", example = json!(session_example())),
@@ -240,7 +243,7 @@ pub(crate) async fn get_session(
     tag = TAG,
     operation_id = "closeSession",
     security(("bearer" = [])),
-    params(("sid" = String, Path, description = "The session id", example = "3q2-7wAAAAAAAAAAAAAAAA")),
+    params(("sid" = String, Path, description = "The session id: 16 bytes in canonical unpadded base64url", example = "3q2-7wAAAAAAAAAAAAAAAA", pattern = "^[A-Za-z0-9_-]{21}[AQgw]$")),
     responses(
         (status = 204, description = "The session is closed"),
         AuthProblems,
