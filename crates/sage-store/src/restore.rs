@@ -20,7 +20,8 @@ use sage_core::time::Timestamp;
 use zeroize::Zeroizing;
 
 use crate::error::StoreError;
-use crate::model::SessionProgress;
+use crate::model::{SessionProgress, SessionRecord, StoredSession};
+use crate::seal::Sealer;
 
 // Offsets of snapshot format 1 (see `sage_core::session::snapshot`).
 const FORMAT_AT: usize = 0;
@@ -33,6 +34,26 @@ const LAST_ACTIVITY_AT: usize = 216;
 const MESSAGE_COUNT_AT: usize = 228;
 
 const BAD: StoreError = StoreError::corrupt("sessions", "sealed snapshot is not format 1");
+
+/// The session a stored row holds: its clear `record`, and `sealed`, its
+/// sealed snapshot, opened under `sealer` (the row's own session id is the
+/// AAD) with the record's clear progress applied. One procedure for every
+/// engine.
+pub(crate) fn stored_session(
+    sealer: &Sealer,
+    record: SessionRecord,
+    sealed: &[u8],
+) -> Result<StoredSession, StoreError> {
+    let snapshot = sealer.open(&record.sid, sealed)?;
+    let progress = SessionProgress {
+        next_send_seq: record.next_send_seq,
+        message_count: record.message_count,
+        last_activity: record.last_activity,
+        window: record.window,
+    };
+    let session = restore(&record.sid, snapshot, &progress)?;
+    Ok(StoredSession { record, session })
+}
 
 /// The session of `snapshot` (opened plaintext) with `progress` applied.
 pub(crate) fn restore(

@@ -83,17 +83,8 @@ impl PgSessions {
         let Some(row) = self.fetch_row(sql, key, now).await? else {
             return Ok(None);
         };
-        let record = record_of(&row)?;
         let sealed: Vec<u8> = row.try_get("sealed_snapshot")?;
-        let snapshot = self.sealer.open(&record.sid, &sealed)?;
-        let progress = SessionProgress {
-            next_send_seq: record.next_send_seq,
-            message_count: record.message_count,
-            last_activity: record.last_activity,
-            window: record.window,
-        };
-        let session = crate::restore::restore(&record.sid, snapshot, &progress)?;
-        Ok(Some(StoredSession { record, session }))
+        crate::restore::stored_session(&self.sealer, record_of(&row)?, &sealed).map(Some)
     }
 
     async fn fetch_one_record(
