@@ -148,6 +148,8 @@ pub struct TxReceipt {
     pub block_number: u64,
     /// Gas used by the transaction.
     pub gas_used: u64,
+    /// The gas limit it was sent with: the estimate plus headroom.
+    pub gas_limit: u64,
 }
 
 /// A recorded commitment (§8.3 step 1).

@@ -212,8 +212,10 @@ impl EthRegistryClient {
             .wallet(EthereumWallet::from(signer))
             .connect_reqwest(http_client(options)?, url)
             .erased();
-        let pending = AgentCardRegistry::deploy_builder(&provider)
-            .from(from)
+        let deploy = AgentCardRegistry::deploy_builder(&provider).from(from);
+        let gas_limit = with_headroom(deploy.estimate_gas().await.map_err(revert::from_contract)?);
+        let pending = deploy
+            .gas(gas_limit)
             .send()
             .await
             .map_err(revert::from_contract)?;
@@ -222,7 +224,7 @@ impl EthRegistryClient {
             .get_receipt()
             .await
             .map_err(revert::from_pending)?;
-        let receipt_summary = mined(&receipt)?;
+        let receipt_summary = mined(&receipt, gas_limit)?;
         let address = receipt
             .contract_address()
             .ok_or(EthRegistryError::Malformed {
@@ -259,8 +261,13 @@ impl EthRegistryClient {
         call: SolCallBuilder<&DynProvider, C>,
     ) -> Result<(TxReceipt, Receipt), EthRegistryError> {
         let from = self.require_sender()?;
+        let call = call.from(from);
+        // Estimating here (instead of leaving it to the provider's gas
+        // filler) surfaces a revert with its custom error before anything is
+        // signed, and lets the limit carry headroom.
+        let gas_limit = with_headroom(call.estimate_gas().await.map_err(revert::from_contract)?);
         let pending = call
-            .from(from)
+            .gas(gas_limit)
             .send()
             .await
             .map_err(revert::from_contract)?;
@@ -269,15 +276,35 @@ impl EthRegistryClient {
             .get_receipt()
             .await
             .map_err(revert::from_pending)?;
-        Ok((mined(&receipt)?, receipt))
+        Ok((mined(&receipt, gas_limit)?, receipt))
     }
 }
 
-/// The summary of a mined receipt; a receipt with status 0 is a revert.
-fn mined(receipt: &Receipt) -> Result<TxReceipt, EthRegistryError> {
+/// The gas limit sent for a transaction whose estimate is `estimate`.
+///
+/// An estimate is exact only for the state and block it was computed
+/// against. The contract stores `block.timestamp` (a record's `updatedAt`, a
+/// commitment's time), and an `SSTORE` that writes the value already there
+/// costs 100 gas where a changed value costs 2,900: an estimate made in the
+/// same second as the record's last change, for a transaction mined in the
+/// next second, falls short by 2,800 gas and the transaction runs out of gas
+/// (seen on anvil, which gives blocks of the same second the same timestamp). A fifth on top covers that and any
+/// other state drift between estimate and inclusion; unused gas is not paid.
+fn with_headroom(estimate: u64) -> u64 {
+    estimate.saturating_add(estimate / 5)
+}
+
+/// The summary of a mined receipt; a receipt with status 0 is a revert, and
+/// one that used its whole `gas_limit` says so.
+fn mined(receipt: &Receipt, gas_limit: u64) -> Result<TxReceipt, EthRegistryError> {
     if !receipt.status() {
+        let reason = if receipt.gas_used() >= gas_limit {
+            format!("ran out of gas on chain (limit {gas_limit})")
+        } else {
+            "reverted on chain".to_owned()
+        };
         return Err(EthRegistryError::Reverted {
-            reason: "reverted on chain".to_owned(),
+            reason,
             data: Vec::new(),
         });
     }
@@ -287,6 +314,7 @@ fn mined(receipt: &Receipt) -> Result<TxReceipt, EthRegistryError> {
             what: "receipt block number",
         })?,
         gas_used: receipt.gas_used(),
+        gas_limit,
     })
 }
 
