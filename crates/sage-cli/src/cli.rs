@@ -1,5 +1,11 @@
 //! The command line: every command, argument and help text of `sage`
 //! (clap derive; the `///` comments are what `sage help` prints).
+//!
+//! Key-file arguments (`--key`, `--kem-key`, `--new-key`, `keys show FILE`)
+//! accept values that start with `-`: a PEM key pasted where its file
+//! belongs then reaches the key-file check, which refuses it without
+//! repeating it, instead of clap's "unexpected argument" error, which would
+//! print it.
 
 use std::path::PathBuf;
 
@@ -130,6 +136,7 @@ pub(crate) struct GenerateArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ShowArgs {
     /// The key file.
+    #[arg(allow_hyphen_values = true)]
     pub(crate) file: PathBuf,
 }
 
@@ -146,7 +153,7 @@ pub(crate) enum SignatureEncodingArg {
 #[derive(Debug, Args)]
 pub(crate) struct SignArgs {
     /// Private key file (JWK or PEM).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     pub(crate) key: PathBuf,
     /// The message: a file, or - for stdin (the default).
     #[arg(long = "in", value_name = "FILE", default_value = "-")]
@@ -159,7 +166,7 @@ pub(crate) struct SignArgs {
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
     /// Key file (JWK or PEM, public or private).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     pub(crate) key: PathBuf,
     /// The signature, in hex or base64 (standard or URL-safe).
     #[arg(long, value_name = "SIG")]
@@ -182,7 +189,7 @@ pub(crate) enum HttpCommand {
 #[derive(Debug, Args)]
 pub(crate) struct HttpSignArgs {
     /// Private signing key file (JWK or PEM).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     pub(crate) key: PathBuf,
     /// The keyid parameter: the signer's DID, optionally with #fragment.
     #[arg(long, value_name = "KEYID")]
@@ -242,7 +249,7 @@ pub(crate) struct HttpSignArgs {
 #[derive(Debug, Args)]
 pub(crate) struct HttpVerifyArgs {
     /// Key file of the signer (JWK or PEM, public or private).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     pub(crate) key: PathBuf,
     /// The signed message: a file, or - for stdin (the default).
     #[arg(long = "in", value_name = "FILE", default_value = "-")]

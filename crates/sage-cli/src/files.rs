@@ -65,8 +65,23 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
 
 /// All bytes of a file that may hold a private key, in a buffer that is
 /// wiped when dropped.
+///
+/// A path that cannot be opened and looks like key material (someone gave
+/// the key itself where its file belongs) is not repeated in the error:
+/// error output ends up in terminals, logs and CI transcripts.
 pub(crate) fn read_secret_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, CliError> {
-    let mut file = File::open(path).map_err(CliError::io(path, IoAction::Read))?;
+    let mut file = File::open(path).map_err(|source| {
+        if looks_like_key_material(path) {
+            CliError::BadArgument {
+                argument: "key file",
+                reason: "no such file, and the argument looks like key material rather than a \
+                         path: keys are read from files only (the value is not shown)"
+                    .to_owned(),
+            }
+        } else {
+            CliError::io(path, IoAction::Read)(source)
+        }
+    })?;
     // Sized up front so the buffer never reallocates and leaves a copy behind.
     let len = file
         .metadata()
@@ -77,6 +92,34 @@ pub(crate) fn read_secret_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, CliErr
     file.read_to_end(&mut bytes)
         .map_err(CliError::io(path, IoAction::Read))?;
     Ok(bytes)
+}
+
+/// Whether `path`, as text, looks like a key rather than a file name: a PEM
+/// or JSON (JWK) document, or a long run of hex (`0x` allowed), base64url
+/// or padded base64 with no file extension. Only asked of a path that
+/// could not be opened, so a false positive only hides the name of a file
+/// that does not exist.
+fn looks_like_key_material(path: &Path) -> bool {
+    const MIN_ENCODED_KEY_LEN: usize = 40;
+    let Some(text) = path.to_str() else {
+        return false;
+    };
+    let text = text.trim();
+    if text.contains("-----BEGIN") || text.contains('\n') || text.starts_with('{') {
+        return true;
+    }
+    let body = text.strip_prefix("0x").unwrap_or(text);
+    if body.len() < MIN_ENCODED_KEY_LEN || body.contains('.') {
+        return false;
+    }
+    let base64url = body
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let padded_base64 = (body.contains('+') || body.ends_with('='))
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+    base64url || padded_base64
 }
 
 /// Writes `contents` to a new file at `path` with mode 0600. With `force`
@@ -155,4 +198,52 @@ fn temporary_path(path: &Path) -> PathBuf {
         .file_name()
         .map_or_else(|| "key".into(), |n| n.to_string_lossy().into_owned());
     path.with_file_name(format!(".{name}.sage-tmp-{}", std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_material_given_as_a_path_is_recognised() {
+        for key in [
+            "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----",
+            "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"d\":\"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A\"}",
+            "0x5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a",
+            "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a",
+            "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
+            "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=",
+        ] {
+            assert!(looks_like_key_material(Path::new(key)), "{key}");
+        }
+    }
+
+    #[test]
+    fn file_names_are_not_taken_for_keys() {
+        for path in [
+            "owner.jwk",
+            "keys/agent-signing.pem",
+            "/var/lib/sage/identity/ed25519-signing-key.jwk",
+            "/home/operator/agents/production/signing/key",
+            "0x5a5a",
+        ] {
+            assert!(!looks_like_key_material(Path::new(path)), "{path}");
+        }
+    }
+
+    #[test]
+    fn a_missing_key_file_that_is_a_key_is_not_echoed() {
+        let key = "0x5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+        let Err(error) = read_secret_file(Path::new(key)) else {
+            panic!("a key is not a file");
+        };
+        let message = error.to_string();
+        assert!(!message.contains("5a5a5a"), "{message}");
+        assert!(message.contains("looks like key material"), "{message}");
+
+        let Err(error) = read_secret_file(Path::new("no-such-owner.jwk")) else {
+            panic!("no such file");
+        };
+        assert!(error.to_string().contains("no-such-owner.jwk"));
+    }
 }

@@ -453,6 +453,16 @@ fn malformed_key_files_are_invalid_input_and_missing_files_are_io_errors() {
     let missing = sage(dir.path(), &["sign", "--key", "no-such.jwk", "--in", m]);
     assert_eq!(missing.code, 3);
     assert!(missing.stderr.contains("no-such.jwk"));
+    // The key itself where its file belongs: refused, and not repeated.
+    let pasted = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n-----END PRIVATE KEY-----";
+    let literal = sage(dir.path(), &["sign", "--key", pasted, "--in", m]);
+    assert_eq!(literal.code, 2, "{}", literal.stderr);
+    assert!(literal.stderr.contains("looks like key material"));
+    assert!(
+        !literal.stderr.contains("MC4CAQAwBQYDK2VwBCIEI"),
+        "{}",
+        literal.stderr
+    );
     let key = generate(dir.path(), "ed25519", "jwk");
     let no_input = sage(
         dir.path(),

@@ -523,12 +523,18 @@ fn private_keys_come_from_files_only() {
         refused.stderr
     );
 
-    // --key names a file: key material there is only a file name.
+    // --key names a file: key material there is refused without being
+    // repeated.
     let mut args = base.to_vec();
     args.extend(["--key", &literal]);
-    let not_a_file = sage(dir.path(), &args).expect(3);
+    let not_a_file = sage(dir.path(), &args).expect(2);
     assert!(
-        not_a_file.stderr.contains("cannot read"),
+        not_a_file.stderr.contains("looks like key material"),
+        "{}",
+        not_a_file.stderr
+    );
+    assert!(
+        !not_a_file.stderr.contains(&literal[2..]),
         "{}",
         not_a_file.stderr
     );

@@ -92,7 +92,7 @@ pub(crate) struct RegisterArgs {
     pub(crate) keys: Vec<PathBuf>,
     /// X25519 key file (private or public) to register as the HPKE KEM
     /// key, endorsed by the controller key.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     pub(crate) kem_key: Option<PathBuf>,
     /// The DID. Default, for a secp256k1 controller key only:
     /// did:sage:ethereum:<its address>.
@@ -121,7 +121,7 @@ pub(crate) struct ControllerArgs {
     pub(crate) did: String,
     /// The controller's private key file (the record's first accepted
     /// signing key).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     pub(crate) key: PathBuf,
 }
 
@@ -132,7 +132,7 @@ pub(crate) struct AddKeyArgs {
     /// The key to add: a private signing key file (its proof of possession
     /// is made with it), or an X25519 key file (private or public),
     /// endorsed by the controller key.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     pub(crate) new_key: PathBuf,
 }
 

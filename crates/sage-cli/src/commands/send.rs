@@ -50,7 +50,7 @@ pub(crate) struct PeerArgs {
     pub(crate) peer_did: Option<String>,
     /// The sender's private signing key file (JWK or PEM), registered
     /// under --did.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     pub(crate) key: PathBuf,
     /// The sender's DID.
     #[arg(long, value_name = "DID")]
