@@ -68,8 +68,9 @@ pub use error::{FileAction, StoreError};
 pub use instant::{Clock, SystemClock};
 pub use migrate::{MigrationReport, MigrationState, MigrationStatus};
 pub use model::{
-    CachedDid, DidCursor, MAX_DID_LEN, MAX_KID_LEN, MAX_NONCE_LEN, MAX_PAGE_LIMIT, MAX_SCOPE_LEN,
-    Page, PageRequest, SessionCursor, SessionProgress, SessionRecord, StoredSession, SweepReport,
+    CachedDid, ClaimedWrite, DidCursor, MAX_DID_LEN, MAX_KID_LEN, MAX_NONCE_LEN, MAX_PAGE_LIMIT,
+    MAX_SCOPE_LEN, NonceClaim, Page, PageRequest, SessionCursor, SessionProgress, SessionRecord,
+    StoredSession, SweepReport,
 };
 pub use options::{Engine, SqliteDurability, StoreOptions, redact_url};
 pub use registry::RegistryStore;

@@ -72,6 +72,38 @@ impl SessionRecord {
     }
 }
 
+/// The RFC 9421 nonce of the request that carried a record, to be decided
+/// in the same write as the window that record moved
+/// ([`update_window_claiming`](crate::SessionStore::update_window_claiming)).
+/// The fields mean what they mean to
+/// [`check_and_store`](crate::NonceStore::check_and_store).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NonceClaim<'a> {
+    /// The nonce's scope (the signature's `keyid`).
+    pub scope: &'a str,
+    /// The nonce.
+    pub nonce: &'a str,
+    /// When it is seen.
+    pub now: Timestamp,
+    /// Until when it must be remembered.
+    pub expires_at: Timestamp,
+}
+
+/// What a window write with a nonce claim did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimedWrite {
+    /// The nonce was fresh and is now recorded; the window is written and
+    /// the row is at `expected_version + 1`.
+    Written,
+    /// The row is no longer at `expected_version` (another writer won, or
+    /// the session is gone). Nothing is written and the nonce is not
+    /// recorded, so the same claim may be tried again after a reload.
+    VersionChanged,
+    /// The nonce was seen before and is still remembered. Nothing is
+    /// written.
+    NonceReplayed,
+}
+
 /// What a session changes as records flow: the counters, the replay window
 /// and the activity clock. Written by
 /// [`update_window`](crate::SessionStore::update_window) without touching

@@ -16,8 +16,8 @@ use sage_core::time::Timestamp;
 use crate::error::StoreError;
 use crate::migrate::{MigrationReport, MigrationStatus};
 use crate::model::{
-    CachedDid, DidCursor, Page, PageRequest, SessionCursor, SessionProgress, SessionRecord,
-    StoredSession, SweepReport,
+    CachedDid, ClaimedWrite, DidCursor, NonceClaim, Page, PageRequest, SessionCursor,
+    SessionProgress, SessionRecord, StoredSession, SweepReport,
 };
 use crate::options::{Engine, StoreOptions};
 use crate::postgres::{PgSessions, PgStore};
@@ -157,6 +157,15 @@ impl NonceStore for Store {
         forward!(self, s => s.check_and_store(scope, nonce, now, expires_at).await)
     }
 
+    async fn is_remembered(
+        &self,
+        scope: &str,
+        nonce: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        forward!(self, s => s.is_remembered(scope, nonce, now).await)
+    }
+
     async fn count(&self, now: Timestamp) -> Result<u64, StoreError> {
         forward!(self, s => NonceStore::count(s, now).await)
     }
@@ -288,6 +297,16 @@ impl SessionStore for Sessions {
         progress: &SessionProgress,
     ) -> Result<bool, StoreError> {
         forward_sessions!(self, s => s.update_window(sid, expected_version, progress).await)
+    }
+
+    async fn update_window_claiming(
+        &self,
+        sid: &SessionId,
+        expected_version: u64,
+        progress: &SessionProgress,
+        claim: &NonceClaim<'_>,
+    ) -> Result<ClaimedWrite, StoreError> {
+        forward_sessions!(self, s => s.update_window_claiming(sid, expected_version, progress, claim).await)
     }
 
     async fn touch(&self, sid: &SessionId, now: Timestamp) -> Result<bool, StoreError> {

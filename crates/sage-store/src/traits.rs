@@ -21,8 +21,8 @@ use sage_core::time::Timestamp;
 
 use crate::error::StoreError;
 use crate::model::{
-    CachedDid, DidCursor, Page, PageRequest, SessionCursor, SessionProgress, SessionRecord,
-    StoredSession,
+    CachedDid, ClaimedWrite, DidCursor, NonceClaim, Page, PageRequest, SessionCursor,
+    SessionProgress, SessionRecord, StoredSession,
 };
 
 /// Sessions, with their secrets sealed at rest (see [`crate::seal`]).
@@ -122,6 +122,31 @@ pub trait SessionStore: Send + Sync {
         progress: &SessionProgress,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// [`SessionStore::update_window`] and
+    /// [`NonceStore::check_and_store`] of `claim` as one write: the window
+    /// is written only if the nonce is fresh and the row is still at
+    /// `expected_version`, and the nonce stays recorded only if the window
+    /// was written. This is the data plane's last step: the record's window
+    /// and the nonce of the request that carried it are accepted together
+    /// or not at all, so a request refused here (or failed by the database)
+    /// can be sent again as it was.
+    ///
+    /// On PostgreSQL it is one statement (one commit per record instead of
+    /// two). On SQLite the nonce goes through the batched nonce writer
+    /// first and is released again if the window write does not happen.
+    ///
+    /// # Errors
+    /// [`StoreError::TooLong`] for a scope or nonce over its limit
+    /// ([`MAX_SCOPE_LEN`](crate::MAX_SCOPE_LEN),
+    /// [`MAX_NONCE_LEN`](crate::MAX_NONCE_LEN)); database errors.
+    fn update_window_claiming(
+        &self,
+        sid: &SessionId,
+        expected_version: u64,
+        progress: &SessionProgress,
+        claim: &NonceClaim<'_>,
+    ) -> impl Future<Output = Result<ClaimedWrite, StoreError>> + Send;
+
     /// Records activity at `now` (restarting the idle timeout) on a live
     /// session. Never moves activity backwards, never revives an expired
     /// session, and does not change the version. `Ok(false)` when there is
@@ -189,6 +214,22 @@ pub trait NonceStore: Send + Sync {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> impl Future<Output = Result<ReplayVerdict, StoreError>> + Send;
+
+    /// Whether `nonce` is stored in `scope` and still remembered at `now`
+    /// (`expires_at > now`). A read: it records nothing. The data plane
+    /// asks it only about a request whose record was already refused as a
+    /// replay, to tell a replayed request (`sig.replay`) from a replayed
+    /// record under a new signature (`session.replay`).
+    ///
+    /// # Errors
+    /// [`StoreError::TooLong`] as [`NonceStore::check_and_store`];
+    /// database errors.
+    fn is_remembered(
+        &self,
+        scope: &str,
+        nonce: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Number of nonces not expired at `now`.
     ///

@@ -5,20 +5,23 @@
 //! cheap before costly, the first failure winning: `kid` and the RFC 9421
 //! fields parse and name `did`; the session exists, is live and belongs to
 //! `did`; `did` resolves to an active record with an unrevoked key; the
-//! RFC 9421 signature and its nonce; the envelope signature over
-//! `payload`; the record opens and its sequence is fresh, the window
-//! persisted before the plaintext goes anywhere. Then delivery (receipt or
+//! RFC 9421 signature; the envelope signature over `payload`; the record
+//! opens and its sequence is fresh, the window persisted before the
+//! plaintext goes anywhere, in one write with the signature's nonce (a
+//! nonce seen before fails that write). Then delivery (receipt or
 //! upstream) and the answer, sealed as one s→c record whose sequence
 //! number was claimed in the store.
 
-use sage_core::httpsig::{DEFAULT_LABEL, HttpRequest, ParsedSignature};
+use sage_core::httpsig::{DEFAULT_LABEL, HttpRequest, ParsedSignature, UnrecordedSignature};
+use sage_core::replay::ReplayVerdict;
 use sage_core::session::SessionError;
 use sage_core::time::Timestamp;
 use sage_core::transport::{HEADER_DID, WireMessage, WireResponse};
+use sage_store::{NonceClaim, NonceStore as _, StoreError};
 
 use super::MessageService;
 use super::delivery::{Accepted, Delivery, receipt};
-use super::peer::Peer;
+use super::peer::{Peer, nonce_store_rejection, nonce_verdict};
 use super::reject::{self, Answer, Rejection};
 use super::sessions::{Lookup, SessionFailure};
 use crate::metrics::{self, Direction};
@@ -72,10 +75,19 @@ pub(crate) async fn answer(
     // Step 4: the sender.
     let peer = Peer::resolve(&service.resolver, &service.selections, &message.did).await?;
 
-    // Step 5: the RFC 9421 signature, then its nonce.
+    // Step 5: the RFC 9421 signature. Its nonce is decided at step 7, in
+    // the write that accepts the record: one commit per record, and a
+    // request refused after this point has claimed nothing.
     let options = service.verify_options(peer.did.as_str());
-    peer.verify_http_signature(&parsed, &options, &service.store, now)
-        .await?;
+    let signature = peer.verify_http_signature_unrecorded(&parsed, &options, now)?;
+    let nonce = signature
+        .nonce_claim()
+        .map(|(scope, nonce, expires_at)| NonceClaim {
+            scope,
+            nonce,
+            now,
+            expires_at,
+        });
 
     // Step 6: the envelope signature over the payload.
     if message.verify_payload(&peer.key).is_err() {
@@ -100,22 +112,23 @@ pub(crate) async fn answer(
         // The receipt never leaves the node before the one write that
         // persists both the window and the claimed sequence number.
         Delivery::Receipt => {
-            let (inbound_len, outbound_len, record) = service
+            let exchanged = service
                 .sessions
-                .exchange(kid, stored, &message.payload, now, |plaintext| {
+                .exchange(kid, stored, &message.payload, nonce, now, |plaintext| {
                     receipt(accepted, plaintext)
                 })
-                .await
-                .map_err(record_rejection)?;
+                .await;
+            let (inbound_len, outbound_len, record) =
+                settle_nonce(service, signature, exchanged, now).await?;
             count_opened(inbound_len);
             (outbound_len, record)
         }
         Delivery::Upstream(gateway) => {
-            let (plaintext, stored) = service
+            let opened = service
                 .sessions
-                .open(kid, stored, &message.payload, now)
-                .await
-                .map_err(record_rejection)?;
+                .open(kid, stored, &message.payload, nonce, now)
+                .await;
+            let (plaintext, stored) = settle_nonce(service, signature, opened, now).await?;
             // Counted before delivery: the record was opened even if the
             // upstream then fails.
             count_opened(plaintext.len());
@@ -153,6 +166,50 @@ fn count_opened(inbound_len: usize) {
     metrics::session_message_size(Direction::Inbound, inbound_len);
 }
 
+/// Closes the RFC 9421 signature's proof with what the write that accepted
+/// (or refused) the record decided about its nonce, so that the nonce is
+/// counted, and a replay reported as `sig.replay`, as for a nonce checked
+/// on its own (profile step 5). A record refused as a replay before any
+/// write is a replayed request when its nonce is remembered (one read, on
+/// this path only), and a replayed record under a new signature otherwise.
+async fn settle_nonce<T>(
+    service: &MessageService,
+    signature: UnrecordedSignature,
+    written: Result<T, SessionFailure>,
+    now: Timestamp,
+) -> Result<T, Rejection> {
+    match written {
+        Ok(value) => {
+            nonce_verdict(signature, ReplayVerdict::Fresh)?;
+            Ok(value)
+        }
+        Err(SessionFailure::NonceReplayed) => {
+            nonce_verdict(signature, ReplayVerdict::Replayed)?;
+            // Not reached: only a signature with a nonce makes a claim, and
+            // a replayed verdict fails it.
+            Err(Rejection::auth("sig.replay"))
+        }
+        Err(failure @ SessionFailure::Session(SessionError::Replayed | SessionError::Stale)) => {
+            let remembered = match signature.nonce_claim() {
+                Some((scope, nonce, _)) => service
+                    .store
+                    .is_remembered(scope, nonce, now)
+                    .await
+                    .unwrap_or_else(|error| {
+                        tracing::debug!(%error, "the nonce store cannot answer; reporting the record replay");
+                        false
+                    }),
+                None => false,
+            };
+            if remembered {
+                nonce_verdict(signature, ReplayVerdict::Replayed)?;
+            }
+            Err(record_rejection(failure))
+        }
+        Err(failure) => Err(record_rejection(failure)),
+    }
+}
+
 /// The rejection of a record that did not open (step 7), counting a
 /// failed decryption.
 fn record_rejection(failure: SessionFailure) -> Rejection {
@@ -179,6 +236,12 @@ fn session_rejection(failure: SessionFailure) -> Rejection {
         }
         SessionFailure::Session(_) => Rejection::auth("session.aead"),
         SessionFailure::Gone => Rejection::auth("session.unknown"),
+        SessionFailure::NonceReplayed => {
+            metrics::replay_detected();
+            Rejection::auth("sig.replay")
+        }
+        // A nonce too long for the store is the sender's fault.
+        SessionFailure::Store(error @ StoreError::TooLong { .. }) => nonce_store_rejection(error),
         SessionFailure::Store(error) => {
             tracing::warn!(%error, "the session store cannot answer");
             Rejection::unavailable(reject::STORE_UNAVAILABLE)

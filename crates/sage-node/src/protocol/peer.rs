@@ -11,7 +11,7 @@
 use std::time::Instant;
 
 use sage_core::did::Did;
-use sage_core::httpsig::{HttpSigError, ParsedSignature, VerifyOptions};
+use sage_core::httpsig::{HttpSigError, ParsedSignature, UnrecordedSignature, VerifyOptions};
 use sage_core::primitives::VerifyingKey;
 use sage_core::replay::ReplayVerdict;
 use sage_core::time::Timestamp;
@@ -86,9 +86,8 @@ impl Peer {
     /// the shared nonce store.
     ///
     /// # Errors
-    /// A rejection with the signature's §13.6 code (`sig.*`, `digest.*`,
-    /// `size.exceeded`), `key.revoked`, `sig.replay` for a nonce seen
-    /// before, or HTTP 503 when the nonce store cannot answer.
+    /// As [`Self::verify_http_signature_unrecorded`] and
+    /// [`nonce_verdict`]; HTTP 503 when the nonce store cannot answer.
     pub(crate) async fn verify_http_signature(
         &self,
         parsed: &ParsedSignature<'_>,
@@ -96,8 +95,35 @@ impl Peer {
         nonces: &Store,
         now: Timestamp,
     ) -> Result<(), Rejection> {
-        let unrecorded = match parsed.verify_unrecorded(&self.key, options, now) {
-            Ok(unrecorded) => unrecorded,
+        let unrecorded = self.verify_http_signature_unrecorded(parsed, options, now)?;
+        let verdict = match unrecorded.nonce_claim() {
+            None => ReplayVerdict::Fresh,
+            Some((scope, nonce, keep_until)) => nonces
+                .check_and_store(scope, nonce, now, keep_until)
+                .await
+                .map_err(nonce_store_rejection)?,
+        };
+        nonce_verdict(unrecorded, verdict)
+    }
+
+    /// Verifies the RFC 9421 signature `parsed` under this sender's key with
+    /// `options`, leaving its nonce to the caller (the data plane decides it
+    /// in the same write as the record's window).
+    ///
+    /// # Errors
+    /// A rejection with the signature's §13.6 code (`sig.*`, `digest.*`,
+    /// `size.exceeded`) or `key.revoked`.
+    pub(crate) fn verify_http_signature_unrecorded(
+        &self,
+        parsed: &ParsedSignature<'_>,
+        options: &VerifyOptions,
+        now: Timestamp,
+    ) -> Result<UnrecordedSignature, Rejection> {
+        match parsed.verify_unrecorded(&self.key, options, now) {
+            Ok(unrecorded) => {
+                metrics::crypto_operation("verify", self.algorithm(), true);
+                Ok(unrecorded)
+            }
             Err(error) => {
                 if matches!(
                     error,
@@ -113,30 +139,33 @@ impl Peer {
                 if matches!(error, HttpSigError::Stale(_)) {
                     metrics::nonce_validation(NonceStatus::Expired);
                 }
-                return Err(Rejection::auth(error.code()));
-            }
-        };
-        metrics::crypto_operation("verify", self.algorithm(), true);
-        let verdict = match unrecorded.nonce_claim() {
-            None => ReplayVerdict::Fresh,
-            Some((scope, nonce, keep_until)) => nonces
-                .check_and_store(scope, nonce, now, keep_until)
-                .await
-                .map_err(nonce_store_rejection)?,
-        };
-        let has_nonce = unrecorded.nonce_claim().is_some();
-        match unrecorded.record(verdict) {
-            Ok(_) => {
-                if has_nonce {
-                    metrics::nonce_validation(NonceStatus::Valid);
-                }
-                Ok(())
-            }
-            Err(error) => {
-                metrics::nonce_validation(NonceStatus::Invalid);
-                metrics::replay_detected();
                 Err(Rejection::auth(error.code()))
             }
+        }
+    }
+}
+
+/// Completes `unrecorded` with the nonce store's `verdict` on its nonce,
+/// counting the validation.
+///
+/// # Errors
+/// `sig.replay` for a nonce seen before.
+pub(crate) fn nonce_verdict(
+    unrecorded: UnrecordedSignature,
+    verdict: ReplayVerdict,
+) -> Result<(), Rejection> {
+    let has_nonce = unrecorded.nonce_claim().is_some();
+    match unrecorded.record(verdict) {
+        Ok(_) => {
+            if has_nonce {
+                metrics::nonce_validation(NonceStatus::Valid);
+            }
+            Ok(())
+        }
+        Err(error) => {
+            metrics::nonce_validation(NonceStatus::Invalid);
+            metrics::replay_detected();
+            Err(Rejection::auth(error.code()))
         }
     }
 }

@@ -6,7 +6,8 @@
 //! the session from the store (sealed at rest), so every node sharing the
 //! database serves it and a restart loses nothing. A record is accepted
 //! only once its updated window is written back at the version it was
-//! read at; on a lost race the session is reloaded and the record opened
+//! read at, in the same write as the RFC 9421 nonce of the request that
+//! carried it (both are accepted or neither); on a lost race the session is reloaded and the record opened
 //! again (it is then a replay, or the other writer's change is merged),
 //! once. Send sequence numbers are claimed the same way, so a number is
 //! never used twice whichever node answers; when the answer is computed in
@@ -30,7 +31,8 @@ use sage_core::did::Did;
 use sage_core::session::{Session, SessionError, SessionId};
 use sage_core::time::Timestamp;
 use sage_store::{
-    SessionProgress, SessionRecord, SessionStore as _, Sessions, StoreError, StoredSession,
+    ClaimedWrite, NonceClaim, SessionProgress, SessionRecord, SessionStore as _, Sessions,
+    StoreError, StoredSession,
 };
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 use zeroize::Zeroizing;
@@ -64,6 +66,8 @@ pub(crate) enum SessionFailure {
     Store(StoreError),
     /// Another writer won the row twice in a row.
     Contention,
+    /// The request's RFC 9421 nonce was seen before: nothing was written.
+    NonceReplayed,
 }
 
 impl From<StoreError> for SessionFailure {
@@ -152,16 +156,18 @@ impl SessionManager {
         Ok(Lookup::Live(Box::new(stored)))
     }
 
-    /// Opens `record` on `stored` and persists the moved window before
-    /// returning the plaintext.
+    /// Opens `record` on `stored` and persists the moved window, with
+    /// the request's `nonce` when it has one, before returning the
+    /// plaintext.
     pub(crate) async fn open(
         &self,
         kid: &str,
         stored: Box<StoredSession>,
         record: &[u8],
+        nonce: Option<NonceClaim<'_>>,
         now: Timestamp,
     ) -> Result<(Zeroizing<Vec<u8>>, Box<StoredSession>), SessionFailure> {
-        self.persisted(kid, stored, now, |session| {
+        self.persisted(kid, stored, nonce, now, |session| {
             timed_decrypt(session, now, record).map(Zeroizing::new)
         })
         .await
@@ -176,7 +182,7 @@ impl SessionManager {
         plaintext: &[u8],
         now: Timestamp,
     ) -> Result<Vec<u8>, SessionFailure> {
-        self.persisted(kid, stored, now, |session| {
+        self.persisted(kid, stored, None, now, |session| {
             timed_encrypt(session, now, plaintext)
         })
         .await
@@ -184,8 +190,8 @@ impl SessionManager {
     }
 
     /// Opens `record`, answers its plaintext with `answer` and seals that
-    /// answer, persisting the moved window and the claimed send sequence in
-    /// one conditional write: [`Self::open`] then [`Self::seal`] for an
+    /// answer, persisting the moved window, the request's `nonce` and the
+    /// claimed send sequence in one conditional write: [`Self::open`] then [`Self::seal`] for an
     /// answer computed in this process (a receipt), where nothing leaves
     /// the node before the write, so one write does the work of two.
     /// `answer` may run again when the row changed under this node (the
@@ -198,10 +204,11 @@ impl SessionManager {
         kid: &str,
         stored: Box<StoredSession>,
         record: &[u8],
+        nonce: Option<NonceClaim<'_>>,
         now: Timestamp,
         answer: impl Fn(&[u8]) -> Zeroizing<Vec<u8>>,
     ) -> Result<(usize, usize, Vec<u8>), SessionFailure> {
-        self.persisted(kid, stored, now, |session| {
+        self.persisted(kid, stored, nonce, now, |session| {
             let plaintext = Zeroizing::new(timed_decrypt(session, now, record)?);
             let reply = answer(&plaintext);
             let sealed = timed_encrypt(session, now, &reply)?;
@@ -213,12 +220,15 @@ impl SessionManager {
 
     /// Runs `operation` on the session under this node's lock of it and
     /// writes the counters and window it moved back at the version they
-    /// were read at, before returning its result. On a lost race the
-    /// session is reloaded and `operation` runs again, once.
+    /// were read at, together with `nonce` when there is one, before
+    /// returning its result. On a lost race the session is reloaded and
+    /// `operation` runs again, once (the store leaves a losing claim
+    /// unrecorded, so it is claimed again).
     async fn persisted<T>(
         &self,
         kid: &str,
         mut stored: Box<StoredSession>,
+        nonce: Option<NonceClaim<'_>>,
         now: Timestamp,
         mut operation: impl FnMut(&mut Session) -> Result<T, SessionError>,
     ) -> Result<(T, Box<StoredSession>), SessionFailure> {
@@ -230,12 +240,23 @@ impl SessionManager {
             }
             let result = operation(&mut stored.session).map_err(SessionFailure::Session)?;
             let progress = SessionProgress::of(&stored.session);
-            if self
-                .store
-                .update_window(&sid, stored.record.version, &progress)
-                .await?
-            {
-                stored.record.version = stored.record.version.saturating_add(1);
+            let version = stored.record.version;
+            let written = match &nonce {
+                None => self.store.update_window(&sid, version, &progress).await?,
+                Some(claim) => {
+                    match self
+                        .store
+                        .update_window_claiming(&sid, version, &progress, claim)
+                        .await?
+                    {
+                        ClaimedWrite::Written => true,
+                        ClaimedWrite::VersionChanged => false,
+                        ClaimedWrite::NonceReplayed => return Err(SessionFailure::NonceReplayed),
+                    }
+                }
+            };
+            if written {
+                stored.record.version = version.saturating_add(1);
                 self.remember(kid, Remembered::of(&stored));
                 return Ok((result, stored));
             }

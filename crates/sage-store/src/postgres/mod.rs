@@ -15,6 +15,7 @@
 //! in `sessions`, `nonces` and `dids`; the schema is `migrations/postgres/`.
 
 mod dids;
+#[macro_use]
 mod nonces;
 mod registry;
 mod sessions;

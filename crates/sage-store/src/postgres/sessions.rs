@@ -18,7 +18,8 @@ use super::{DELETE_BATCH, PgStore};
 use crate::error::StoreError;
 use crate::instant::{from_offset, to_offset};
 use crate::model::{
-    Page, PageRequest, SessionCursor, SessionProgress, SessionRecord, StoredSession, to_db_u64,
+    ClaimedWrite, MAX_NONCE_LEN, MAX_SCOPE_LEN, NonceClaim, Page, PageRequest, SessionCursor,
+    SessionProgress, SessionRecord, StoredSession, check_len, to_db_u64,
 };
 use crate::row::{ProgressRow, RawSessionRecord, SessionRow};
 use crate::seal::Sealer;
@@ -289,6 +290,52 @@ impl SessionStore for PgSessions {
         .await?
         .rows_affected();
         Ok(updated == 1)
+    }
+
+    async fn update_window_claiming(
+        &self,
+        sid: &SessionId,
+        expected_version: u64,
+        progress: &SessionProgress,
+        claim: &NonceClaim<'_>,
+    ) -> Result<ClaimedWrite, StoreError> {
+        check_len("nonce scope", claim.scope, MAX_SCOPE_LEN)?;
+        check_len("nonce", claim.nonce, MAX_NONCE_LEN)?;
+        let progress = ProgressRow::new(progress);
+        // The window write depends on the claim, in one statement: a
+        // replayed nonce writes nothing. A claim whose window write found
+        // another version is undone below (rare: a lost race between
+        // nodes), so that the caller can reload and claim again.
+        let (claimed, written): (bool, bool) = sqlx::query_as(concat!(
+            "WITH claimed AS (",
+            upsert_nonce!("$7", "$8", "$9", "$10"),
+            " RETURNING 1), written AS (UPDATE sessions SET last_activity = \
+             GREATEST(last_activity, $3), idle_expires_at = ",
+            idle_after!("$3"),
+            ", message_count = $4, send_seq = $5, replay_window = $6, version = version + 1 \
+             WHERE sid = $1 AND version = $2 AND EXISTS (SELECT 1 FROM claimed) RETURNING 1) \
+             SELECT EXISTS (SELECT 1 FROM claimed), EXISTS (SELECT 1 FROM written)"
+        ))
+        .bind(sid.as_str())
+        .bind(to_db_u64(expected_version))
+        .bind(to_offset(progress.last_activity))
+        .bind(progress.message_count)
+        .bind(progress.send_seq)
+        .bind(&progress.window)
+        .bind(claim.scope)
+        .bind(claim.nonce)
+        .bind(to_offset(claim.now))
+        .bind(to_offset(claim.expires_at))
+        .fetch_one(self.store.pool())
+        .await?;
+        Ok(match (claimed, written) {
+            (false, _) => ClaimedWrite::NonceReplayed,
+            (true, true) => ClaimedWrite::Written,
+            (true, false) => {
+                super::nonces::release(self.store.pool(), claim).await?;
+                ClaimedWrite::VersionChanged
+            }
+        })
     }
 
     async fn touch(&self, sid: &SessionId, now: Timestamp) -> Result<bool, StoreError> {

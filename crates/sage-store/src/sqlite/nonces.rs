@@ -12,7 +12,7 @@ use sage_core::time::Timestamp;
 use super::{DELETE_BATCH, SqliteStore};
 use crate::error::StoreError;
 use crate::instant::to_micros;
-use crate::model::{MAX_NONCE_LEN, MAX_SCOPE_LEN, check_len};
+use crate::model::{MAX_NONCE_LEN, MAX_SCOPE_LEN, NonceClaim, check_len};
 use crate::traits::NonceStore;
 
 impl NonceStore for SqliteStore {
@@ -28,6 +28,25 @@ impl NonceStore for SqliteStore {
         self.nonce_writer()
             .check(scope, nonce, to_micros(now), to_micros(expires_at))
             .await
+    }
+
+    async fn is_remembered(
+        &self,
+        scope: &str,
+        nonce: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        check_len("nonce scope", scope, MAX_SCOPE_LEN)?;
+        check_len("nonce", nonce, MAX_NONCE_LEN)?;
+        let remembered: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM nonces WHERE scope = $1 AND nonce = $2 AND expires_at > $3)",
+        )
+        .bind(scope)
+        .bind(nonce)
+        .bind(to_micros(now))
+        .fetch_one(self.reader())
+        .await?;
+        Ok(remembered)
     }
 
     async fn count(&self, now: Timestamp) -> Result<u64, StoreError> {
@@ -56,4 +75,23 @@ impl NonceStore for SqliteStore {
             }
         }
     }
+}
+
+/// Forgets `claim` if it is still the row that claim wrote (same first
+/// sighting and expiry): the undo of a claim whose window write did not
+/// happen.
+pub(super) async fn release(
+    writer: &sqlx::SqlitePool,
+    claim: &NonceClaim<'_>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "DELETE FROM nonces WHERE scope = $1 AND nonce = $2 AND first_seen = $3 AND expires_at = $4",
+    )
+    .bind(claim.scope)
+    .bind(claim.nonce)
+    .bind(to_micros(claim.now))
+    .bind(to_micros(claim.expires_at))
+    .execute(writer)
+    .await?;
+    Ok(())
 }

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use sage_core::did::Did;
+use sage_core::replay::ReplayVerdict;
 use sage_core::session::{Session, SessionId};
 use sage_core::time::Timestamp;
 use sqlx::Row;
@@ -16,11 +17,12 @@ use super::{DELETE_BATCH, SqliteStore};
 use crate::error::StoreError;
 use crate::instant::{from_micros, to_micros};
 use crate::model::{
-    Page, PageRequest, SessionCursor, SessionProgress, SessionRecord, StoredSession, to_db_u64,
+    ClaimedWrite, NonceClaim, Page, PageRequest, SessionCursor, SessionProgress, SessionRecord,
+    StoredSession, to_db_u64,
 };
 use crate::row::{ProgressRow, RawSessionRecord, SessionRow};
 use crate::seal::Sealer;
-use crate::traits::SessionStore;
+use crate::traits::{NonceStore as _, SessionStore};
 
 /// The clear columns, in [`record_of`]'s order.
 macro_rules! columns {
@@ -286,6 +288,40 @@ impl SessionStore for SqliteSessions {
         .await?
         .rows_affected();
         Ok(updated == 1)
+    }
+
+    async fn update_window_claiming(
+        &self,
+        sid: &SessionId,
+        expected_version: u64,
+        progress: &SessionProgress,
+        claim: &NonceClaim<'_>,
+    ) -> Result<ClaimedWrite, StoreError> {
+        // The claim goes through the batched nonce writer (one statement
+        // for every check waiting, the reason that writer exists), the
+        // window write follows, and a claim whose window write did not
+        // happen is undone: a lost race (several processes on one file) or
+        // a failed write leaves the nonce unrecorded, as on PostgreSQL.
+        let verdict = self
+            .store
+            .check_and_store(claim.scope, claim.nonce, claim.now, claim.expires_at)
+            .await?;
+        if verdict == ReplayVerdict::Replayed {
+            return Ok(ClaimedWrite::NonceReplayed);
+        }
+        match self.update_window(sid, expected_version, progress).await {
+            Ok(true) => Ok(ClaimedWrite::Written),
+            Ok(false) => {
+                super::nonces::release(self.store.writer(), claim).await?;
+                Ok(ClaimedWrite::VersionChanged)
+            }
+            Err(error) => {
+                if let Err(release) = super::nonces::release(self.store.writer(), claim).await {
+                    tracing::warn!(%release, "a nonce claim could not be undone after a failed window write");
+                }
+                Err(error)
+            }
+        }
     }
 
     async fn touch(&self, sid: &SessionId, now: Timestamp) -> Result<bool, StoreError> {

@@ -40,6 +40,34 @@ async fn nonce_is_fresh_once_then_replayed_until_it_expires(db: &TestDb) {
     ));
 }
 
+async fn remembered_is_a_read_of_live_nonces(db: &TestDb) {
+    let store = db.open().await;
+    let exp = T0.add_seconds(300);
+    assert!(!store.is_remembered("kid-r", "n1", T0).await.unwrap());
+    assert_eq!(
+        store.check_and_store("kid-r", "n1", T0, exp).await.unwrap(),
+        Fresh,
+        "asking recorded nothing"
+    );
+    assert!(store.is_remembered("kid-r", "n1", T0).await.unwrap());
+    assert!(
+        store
+            .is_remembered("kid-r", "n1", T0.add_seconds(299))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store.is_remembered("kid-r", "n1", exp).await.unwrap(),
+        "expired"
+    );
+    assert!(!store.is_remembered("kid-other", "n1", T0).await.unwrap());
+    let long = "n".repeat(sage_store::MAX_NONCE_LEN + 1);
+    assert!(matches!(
+        store.is_remembered("kid-r", &long, T0).await,
+        Err(StoreError::TooLong { .. })
+    ));
+}
+
 async fn expired_nonce_can_be_used_again(db: &TestDb) {
     let store = db.open().await;
     assert_eq!(
@@ -143,6 +171,7 @@ async fn racers_on_an_expired_nonce_have_exactly_one_winner(db: &TestDb) {
 }
 
 both_engines!(
+    remembered_is_a_read_of_live_nonces,
     nonce_is_fresh_once_then_replayed_until_it_expires,
     expired_nonce_can_be_used_again,
     expired_nonces_are_deleted_and_counted,

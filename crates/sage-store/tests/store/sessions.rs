@@ -4,9 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use sage_core::replay::ReplayVerdict;
 use sage_core::session::{SessionConfig, SessionError, SessionPolicy};
 use sage_store::{
-    Engine, KeyEncryptionKey, PageRequest, SessionProgress, SessionStore, StoreError,
+    ClaimedWrite, Engine, KeyEncryptionKey, NonceClaim, NonceStore as _, PageRequest,
+    SessionProgress, SessionStore, StoreError,
 };
 use tokio::sync::Barrier;
 
@@ -229,6 +231,199 @@ async fn racing_window_updates_have_exactly_one_winner(db: &TestDb) {
             winners += usize::from(task.await.unwrap());
         }
         assert_eq!(winners, 1, "round {round}");
+    }
+}
+
+fn claim(nonce: &str) -> NonceClaim<'_> {
+    NonceClaim {
+        scope: "did:sage:ethereum:alice#key-1",
+        nonce,
+        now: T0,
+        expires_at: T0.add_seconds(300),
+    }
+}
+
+async fn claimed_window_write_records_nonce_and_window_together(db: &TestDb) {
+    let store = db.open().await;
+    let sessions = store.sessions(&kek());
+    let (mut alice, bob) = session_pair(random_seed(), SessionConfig::default(), T0);
+    let version = sessions
+        .create(&bob, "kid-claim", &did("alice"))
+        .await
+        .unwrap()
+        .version;
+    let mut rng = rng();
+
+    // Fresh nonce, current version: both are written.
+    let first = alice.encrypt(&mut rng, T0, b"one").unwrap();
+    let mut node = sessions.load(bob.id(), T0).await.unwrap().unwrap().session;
+    node.decrypt(T0, &first).unwrap();
+    assert_eq!(
+        sessions
+            .update_window_claiming(
+                bob.id(),
+                version,
+                &SessionProgress::of(&node),
+                &claim("n-1")
+            )
+            .await
+            .unwrap(),
+        ClaimedWrite::Written
+    );
+    assert_eq!(
+        store
+            .check_and_store(claim("n-1").scope, "n-1", T0, T0.add_seconds(300))
+            .await
+            .unwrap(),
+        ReplayVerdict::Replayed,
+        "the nonce is recorded"
+    );
+    let mut reloaded = sessions.load(bob.id(), T0).await.unwrap().unwrap();
+    assert_eq!(reloaded.record.version, version + 1);
+    assert_eq!(
+        reloaded.session.decrypt(T0, &first),
+        Err(SessionError::Replayed)
+    );
+
+    // A replayed nonce on a fresh record: nothing is written.
+    let second = alice.encrypt(&mut rng, T0, b"two").unwrap();
+    let mut node = reloaded.session;
+    node.decrypt(T0, &second).unwrap();
+    assert_eq!(
+        sessions
+            .update_window_claiming(
+                bob.id(),
+                version + 1,
+                &SessionProgress::of(&node),
+                &claim("n-1")
+            )
+            .await
+            .unwrap(),
+        ClaimedWrite::NonceReplayed
+    );
+    let mut unchanged = sessions.load(bob.id(), T0).await.unwrap().unwrap();
+    assert_eq!(
+        unchanged.record.version,
+        version + 1,
+        "the window was not written"
+    );
+    assert_eq!(unchanged.session.decrypt(T0, &second).unwrap(), b"two");
+
+    // A stale version: nothing is written, and the nonce is left unrecorded,
+    // so the same claim succeeds after the reload.
+    let mut stale = sessions.load(bob.id(), T0).await.unwrap().unwrap().session;
+    stale.decrypt(T0, &second).unwrap();
+    assert_eq!(
+        sessions
+            .update_window_claiming(
+                bob.id(),
+                version,
+                &SessionProgress::of(&stale),
+                &claim("n-2")
+            )
+            .await
+            .unwrap(),
+        ClaimedWrite::VersionChanged
+    );
+    assert_eq!(
+        sessions
+            .update_window_claiming(
+                bob.id(),
+                version + 1,
+                &SessionProgress::of(&stale),
+                &claim("n-2")
+            )
+            .await
+            .unwrap(),
+        ClaimedWrite::Written
+    );
+    // A session that is gone is a changed version too, and claims nothing.
+    assert!(sessions.delete(bob.id()).await.unwrap());
+    assert_eq!(
+        sessions
+            .update_window_claiming(
+                bob.id(),
+                version + 2,
+                &SessionProgress::of(&stale),
+                &claim("n-3")
+            )
+            .await
+            .unwrap(),
+        ClaimedWrite::VersionChanged
+    );
+    assert_eq!(
+        store
+            .check_and_store(claim("n-3").scope, "n-3", T0, T0.add_seconds(300))
+            .await
+            .unwrap(),
+        ReplayVerdict::Fresh
+    );
+
+    // Oversized nonces are refused before anything is written.
+    let long = "n".repeat(sage_store::MAX_NONCE_LEN + 1);
+    assert!(matches!(
+        sessions
+            .update_window_claiming(bob.id(), 1, &SessionProgress::of(&stale), &claim(&long))
+            .await,
+        Err(StoreError::TooLong { .. })
+    ));
+}
+
+async fn racing_claims_of_one_nonce_have_exactly_one_winner(db: &TestDb) {
+    // Eight sessions of one signer, each with a fresh record, all carried
+    // by requests with the same nonce: exactly one window is written.
+    let store = db.open().await;
+    let sessions = Arc::new(store.sessions(&kek()));
+    let mut rng = rng();
+    for round in 0..10u32 {
+        let barrier = Arc::new(Barrier::new(8));
+        let mut tasks = Vec::new();
+        for index in 0..8u32 {
+            let (mut alice, bob) = session_pair(random_seed(), SessionConfig::default(), T0);
+            let version = sessions
+                .create(&bob, &format!("kid-{round}-{index}"), &did("alice"))
+                .await
+                .unwrap()
+                .version;
+            let record = alice.encrypt(&mut rng, T0, b"x").unwrap();
+            let sessions = Arc::clone(&sessions);
+            let barrier = Arc::clone(&barrier);
+            tasks.push(tokio::spawn(async move {
+                let mut node = sessions.load(bob.id(), T0).await.unwrap().unwrap().session;
+                node.decrypt(T0, &record).unwrap();
+                barrier.wait().await;
+                let nonce = format!("shared-{round}");
+                let write = sessions
+                    .update_window_claiming(
+                        bob.id(),
+                        version,
+                        &SessionProgress::of(&node),
+                        &claim(&nonce),
+                    )
+                    .await
+                    .unwrap();
+                let stored = sessions.get(bob.id(), T0).await.unwrap().unwrap();
+                assert_eq!(
+                    stored.version,
+                    if write == ClaimedWrite::Written {
+                        version + 1
+                    } else {
+                        version
+                    },
+                    "the window moved exactly when the claim won"
+                );
+                write
+            }));
+        }
+        let mut written = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                ClaimedWrite::Written => written += 1,
+                ClaimedWrite::NonceReplayed => {}
+                ClaimedWrite::VersionChanged => panic!("no other writer changed these rows"),
+            }
+        }
+        assert_eq!(written, 1, "round {round}");
     }
 }
 
@@ -490,6 +685,8 @@ both_engines!(
     record_replayed_after_restart_is_rejected,
     two_nodes_cannot_both_accept_the_same_sequence,
     racing_window_updates_have_exactly_one_winner,
+    claimed_window_write_records_nonce_and_window_together,
+    racing_claims_of_one_nonce_have_exactly_one_winner,
     session_keys_are_not_readable_at_rest,
     snapshot_opens_only_under_the_same_key,
     sessions_expire_by_age_and_by_idle_time,
