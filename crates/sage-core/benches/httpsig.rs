@@ -3,7 +3,9 @@
 //! `httpsig/sign-request-ed25519` and `httpsig/verify-request-ed25519` use the
 //! `request-ed25519` vector request (a ~100-byte JSON-RPC body, seven covered
 //! components); verification includes parsing both fields, the digest, the
-//! base, the signature and a replay-store call. `content-digest/1KiB` is
+//! base, the signature and a replay-store call; `httpsig/parse-request-signature`
+//! is the parsing of the `Signature-Input` and `Signature` fields alone.
+//! `content-digest/1KiB` is
 //! SHA-256 plus base64 of a 1 KiB body.
 
 use std::hint::black_box;
@@ -81,6 +83,12 @@ fn bench_httpsig(c: &mut Criterion) {
     let mut group = c.benchmark_group("httpsig");
     group.bench_function("sign-request-ed25519", |b| {
         b.iter(|| sign_request(black_box(&request), black_box(&params), &key))
+    });
+    group.bench_function("parse-request-signature", |b| {
+        b.iter(|| {
+            ParsedSignature::from_request(black_box(&request), None)
+                .expect("vector request signature parses")
+        })
     });
     group.bench_function("verify-request-ed25519", |b| {
         b.iter(|| {

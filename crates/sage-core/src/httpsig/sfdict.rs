@@ -57,6 +57,19 @@ pub(crate) fn parse_members(field: &str) -> Result<Vec<RawMember<'_>>, DictError
     if named.len() != whole.len() {
         return Err(DictError::Invalid);
     }
+    // The usual field has one member (one signature). Its one piece is the
+    // whole field less surrounding whitespace, which the whole parse already
+    // judged: parsing the piece again could only repeat that verdict.
+    if let ([(name, value_text, _)], Some((key, entry))) = (named.as_slice(), whole.iter().next()) {
+        if key.as_str() != *name {
+            return Err(DictError::Invalid);
+        }
+        return Ok(vec![RawMember {
+            name,
+            value_text,
+            entry: entry.clone(),
+        }]);
+    }
     let mut members = Vec::with_capacity(named.len());
     for (name, value_text, piece) in named {
         let single: Dictionary = Parser::new(piece)
@@ -125,4 +138,53 @@ fn split_top_level(field: &str) -> Option<Vec<&str>> {
 fn trim_piece(piece: &str) -> Option<&str> {
     let t = piece.trim_matches([' ', '\t']);
     (!t.is_empty()).then_some(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_member_keeps_its_raw_text_and_parsed_value() {
+        let field = r#"  sig1=("@method" "@authority");created=1;nonce="a,b"  "#;
+        let members = parse_members(field).unwrap();
+        assert_eq!(members.len(), 1);
+        assert_eq!(members[0].name, "sig1");
+        assert_eq!(
+            members[0].value_text,
+            r#"("@method" "@authority");created=1;nonce="a,b""#
+        );
+        assert!(matches!(members[0].entry, ListEntry::InnerList(_)));
+    }
+
+    #[test]
+    fn several_members_are_split_outside_strings_and_lists() {
+        let field = r#"sig1=:AAAA:, sig2=("a" "b,c");x="(,)""#;
+        let members = parse_members(field).unwrap();
+        let names: Vec<&str> = members.iter().map(|m| m.name).collect();
+        assert_eq!(names, ["sig1", "sig2"]);
+        assert_eq!(members[0].value_text, ":AAAA:");
+        assert_eq!(members[1].value_text, r#"("a" "b,c");x="(,)""#);
+    }
+
+    #[test]
+    fn refused_fields() {
+        for field in [
+            "",
+            "sig1",                 // a member without a value
+            "sig1=",                // an empty value
+            "\tsig1=:AAAA:",        // a leading tab is not RFC 8941
+            "sig1=:AAAA:,",         // a trailing comma
+            "sig1=(\"a\"",          // an unbalanced list
+            "sig1=\"open",          // an unterminated string
+            "Sig1=:AAAA:",          // not a key
+            "sig1=:AAAA: trailing", // garbage after the value
+        ] {
+            assert_eq!(parse_members(field), Err(DictError::Invalid), "{field:?}");
+        }
+        assert_eq!(
+            parse_members("sig1=:AAAA:, sig1=:BBBB:"),
+            Err(DictError::DuplicateName)
+        );
+    }
 }
