@@ -22,8 +22,8 @@ use sage_client::{ClientError, Peer, RegistryResolver, RetryPolicy, SageClient};
 use sage_core::did::Did;
 use sage_core::primitives::{KeyType, SigningKey};
 use sage_node::testing::{
-    RecordingProxy, call, counter_sum, free_port, is_handshake, random_did, register_signing_agent,
-    rng, send_raw, wait_healthy,
+    RecordingProxy, call, counter_sum, is_handshake, random_did, register_signing_agent, rng,
+    send_raw, wait_healthy,
 };
 use sage_registry::LocalRegistry;
 use sage_store::{Store, StoreOptions, SystemClock};
@@ -57,10 +57,7 @@ async fn registered_client(store: &Store) -> SageClient<RegistryResolver<LocalRe
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_survives_kill_9_and_a_request_captured_before_it_is_refused_after() {
     let dir = tempfile::tempdir().unwrap();
-    let node_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let proxy = RecordingProxy::start();
-    proxy.forward_to(node_addr);
-    let listen = node_addr.to_string();
     let public_url = format!("http://{}", proxy.addr());
     let token_ref = format!("env:{TOKEN_VAR}");
     let env = [
@@ -68,7 +65,13 @@ async fn a_session_survives_kill_9_and_a_request_captured_before_it_is_refused_a
         (TOKEN_VAR, TOKEN),
         ("SAGE_SERVER__PUBLIC_URL", public_url.as_str()),
     ];
-    let node = serve(dir.path(), &listen, &env);
+    // The first start takes any free port (a port picked in advance could
+    // be taken by another test's socket before the node binds it); the
+    // restart then asks for the same one.
+    let node = serve(dir.path(), "127.0.0.1:0", &env);
+    let node_addr = node.address();
+    let listen = node_addr.to_string();
+    proxy.forward_to(node_addr);
     assert_eq!(node.banner("/v1 token"), "management.token (configured)");
     assert!(!dir.path().join("data/management-token").exists());
     let node_did = Did::parse(node.banner("DID")).unwrap();
@@ -197,8 +200,8 @@ fn mode(path: &Path) -> u32 {
 #[test]
 fn without_a_configured_token_the_node_generates_one_into_a_private_file() {
     let dir = tempfile::tempdir().unwrap();
-    let node_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let node = serve(dir.path(), &node_addr.to_string(), &[]);
+    let node = serve(dir.path(), "127.0.0.1:0", &[]);
+    let node_addr = node.address();
     let token_file = dir.path().join("data/management-token");
     let named = node.banner("/v1 token");
     assert!(
@@ -222,14 +225,18 @@ fn without_a_configured_token_the_node_generates_one_into_a_private_file() {
 
     // The JSON banner of the next start names the same file; the token is
     // kept.
-    let listen = node_addr.to_string();
-    let mut child = serve_command(dir.path(), &["--json", "serve", "--listen", &listen], &[])
-        .spawn()
-        .unwrap();
+    let mut child = serve_command(
+        dir.path(),
+        &["--json", "serve", "--listen", "127.0.0.1:0"],
+        &[],
+    )
+    .spawn()
+    .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
     let banner: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let node_addr: SocketAddr = banner["listen"].as_str().unwrap().parse().unwrap();
     let named = banner["management_token_file"].as_str().unwrap();
     // A relative path is relative to the node's working directory.
     assert_eq!(

@@ -56,15 +56,6 @@ pub fn config_in(dir: &Path) -> SageConfig {
     config
 }
 
-/// A loopback port nobody listens on (for a node's fixed address).
-#[must_use]
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free loopback port")
-        .port()
-}
-
 /// A fresh `did:sage:ethereum:0x…` with a random 20-byte address.
 #[must_use]
 pub fn random_did() -> Did {

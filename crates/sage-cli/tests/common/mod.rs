@@ -83,6 +83,11 @@ impl ServedNode {
             .unwrap_or_else(|| panic!("no {name} line in the banner: {:?}", self.banner))
     }
 
+    /// The address the node listens on (its banner's `listening` line).
+    pub(crate) fn address(&self) -> std::net::SocketAddr {
+        self.banner("listening").parse().unwrap()
+    }
+
     /// SIGKILL: no graceful shutdown, no chance to flush anything.
     pub(crate) fn kill(mut self) {
         self.child.kill().unwrap();
@@ -137,15 +142,23 @@ pub(crate) fn serve_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> 
 }
 
 /// Starts `sage serve --listen <listen>` in `dir` (see [`serve_command`])
-/// and reads its text banner.
+/// and reads its text banner. The node's log goes to a file in `dir`, shown
+/// if the node stops before its banner.
 pub(crate) fn serve(dir: &Path, listen: &str, env: &[(&str, &str)]) -> ServedNode {
+    let log = dir.join(format!("serve-{}.log", unique_suffix()));
     let mut child = serve_command(dir, &["serve", "--listen", listen], env)
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
-    assert_eq!(line.trim_end(), "SAGE node serving");
+    assert_eq!(
+        line.trim_end(),
+        "SAGE node serving",
+        "sage serve --listen {listen} printed no banner; its log:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
     let mut banner = Vec::new();
     loop {
         line.clear();
@@ -161,4 +174,11 @@ pub(crate) fn serve(dir: &Path, listen: &str, env: &[(&str, &str)]) -> ServedNod
         _stdout: stdout,
         banner,
     }
+}
+
+/// A suffix no other call in this process returns.
+fn unique_suffix() -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{n}", std::process::id())
 }
