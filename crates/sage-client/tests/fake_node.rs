@@ -425,9 +425,11 @@ async fn reserved_or_oversized_task_is_refused_before_any_request() {
 
 #[tokio::test]
 async fn unreachable_node_is_unavailable_after_the_retries() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
+    // Bound but never listening, and held for the whole test: every
+    // connection is refused, and no other socket can take the port.
+    let closed = tokio::net::TcpSocket::new_v4().unwrap();
+    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = closed.local_addr().unwrap();
     let h = harness(fast_retry(), Duration::from_secs(5)).await;
     let peer = Peer::Url {
         url: format!("http://{addr}"),

@@ -141,9 +141,11 @@ async fn gateway_mode_posts_the_plaintext_upstream_and_seals_its_answer() {
 #[tokio::test(flavor = "multi_thread")]
 async fn unreachable_upstream_is_502_and_the_record_stays_consumed() {
     let handle = recorder();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    drop(listener);
+    // Bound but never listening, and held for the whole test: every
+    // connection is refused, and no other socket can take the port.
+    let closed = tokio::net::TcpSocket::new_v4().unwrap();
+    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let address = closed.local_addr().unwrap();
     let node = Node::start_with(Setup {
         upstream: Some(format!("http://{address}/inbox").parse().unwrap()),
         ..Setup::default()
