@@ -59,6 +59,20 @@ macro_rules! idle_after {
     };
 }
 
+/// The window write with its six parameters (sid, expected version,
+/// activity, message count, send sequence, window), shared by
+/// `update_window` and the data plane's combined write.
+macro_rules! update_window_where_version {
+    () => {
+        concat!(
+            "UPDATE sessions SET last_activity = GREATEST(last_activity, $3), idle_expires_at = ",
+            idle_after!("$3"),
+            ", message_count = $4, send_seq = $5, replay_window = $6, version = version + 1 \
+             WHERE sid = $1 AND version = $2"
+        )
+    };
+}
+
 /// Sessions on PostgreSQL, sealing under one key-encryption key. Cloning
 /// is cheap.
 #[derive(Debug, Clone)]
@@ -274,21 +288,16 @@ impl SessionStore for PgSessions {
         progress: &SessionProgress,
     ) -> Result<bool, StoreError> {
         let progress = ProgressRow::new(progress);
-        let updated = sqlx::query(concat!(
-            "UPDATE sessions SET last_activity = GREATEST(last_activity, $3), idle_expires_at = ",
-            idle_after!("$3"),
-            ", message_count = $4, send_seq = $5, replay_window = $6, version = version + 1 \
-             WHERE sid = $1 AND version = $2"
-        ))
-        .bind(sid.as_str())
-        .bind(to_db_u64(expected_version))
-        .bind(to_offset(progress.last_activity))
-        .bind(progress.message_count)
-        .bind(progress.send_seq)
-        .bind(&progress.window)
-        .execute(self.store.pool())
-        .await?
-        .rows_affected();
+        let updated = sqlx::query(update_window_where_version!())
+            .bind(sid.as_str())
+            .bind(to_db_u64(expected_version))
+            .bind(to_offset(progress.last_activity))
+            .bind(progress.message_count)
+            .bind(progress.send_seq)
+            .bind(&progress.window)
+            .execute(self.store.pool())
+            .await?
+            .rows_affected();
         Ok(updated == 1)
     }
 
@@ -309,11 +318,9 @@ impl SessionStore for PgSessions {
         let (claimed, written): (bool, bool) = sqlx::query_as(concat!(
             "WITH claimed AS (",
             upsert_nonce!("$7", "$8", "$9", "$10"),
-            " RETURNING 1), written AS (UPDATE sessions SET last_activity = \
-             GREATEST(last_activity, $3), idle_expires_at = ",
-            idle_after!("$3"),
-            ", message_count = $4, send_seq = $5, replay_window = $6, version = version + 1 \
-             WHERE sid = $1 AND version = $2 AND EXISTS (SELECT 1 FROM claimed) RETURNING 1) \
+            " RETURNING 1), written AS (",
+            update_window_where_version!(),
+            " AND EXISTS (SELECT 1 FROM claimed) RETURNING 1) \
              SELECT EXISTS (SELECT 1 FROM claimed), EXISTS (SELECT 1 FROM written)"
         ))
         .bind(sid.as_str())
